@@ -1,0 +1,45 @@
+# `make run` and `make test` set everything up on a fresh machine; nothing is installed by hand.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 1026
+STORE ?= sqlite:///$(CURDIR)/var/ngsild.db
+
+.PHONY: run test lint typecheck unit conformance bench bench-smoke clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	mkdir -p var
+	$(BIN)/python -m ngsild serve --host $(HOST) --port $(PORT) --store $(STORE)
+
+lint: $(STAMP)
+	$(BIN)/ruff check ngsild tests conformance bench
+	$(BIN)/ruff format --check ngsild tests conformance bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy ngsild
+
+unit: $(STAMP)
+	$(BIN)/pytest tests
+
+conformance: $(STAMP)
+	$(BIN)/pytest conformance
+
+test: lint typecheck
+	$(BIN)/pytest tests conformance
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+bench-smoke: $(STAMP)
+	$(BIN)/python -m bench --smoke
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache

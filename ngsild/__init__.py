@@ -1,0 +1,20 @@
+"""An NGSI-LD context broker (ETSI GS CIM 009).
+
+General layout (the import rule is enforced by ``tests/test_layers.py``)::
+
+    http/       Starlette edge: negotiation, handlers, routes, ProblemDetails. Imports services.
+    services/   use cases as plain async functions over a Broker record. No Starlette here.
+    query/      the one query semantics (AST, parsers, matching). Pure: imports model, errors.
+    updates.py  pure write semantics (create/replace/merge/patch/append/delete).
+    validate.py NGSI-LD payload rules -> expanded fragments.
+    render.py   stored documents -> normalized / concise / keyValues / GeoJSON.
+    jsonld.py   TermMap: expansion and compaction as dict walks; core_context.py is the bundled core.
+    contexts.py remote @context fetch + caches; egress.py decides which hosts may be contacted.
+    store/      the storage port and its adapters; the only importers of sqlite3 (and pymongo).
+    model.py, errors.py, clock.py, settings.py, geojson.py: shared vocabulary and plumbing.
+
+    http -> services -> {query, updates, validate, render, jsonld, contexts, store.port}
+    store.* -> {query, model, errors};  query -> {model, errors};  nothing imports http.
+"""
+
+__version__ = "0.1.0"

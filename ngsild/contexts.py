@@ -1,0 +1,171 @@
+"""Where a request's @context becomes a TermMap: remote fetch (egress-checked, bounded in time and
+size), a TTL cache of fetched documents, and a cache of compiled TermMaps keyed by the context list.
+
+The core context URLs are built in and never fetched. The cache records are kept so the
+``/jsonldContexts`` endpoints can list them (kind ``Cached``) later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+
+from ngsild.clock import Clock
+from ngsild.core_context import is_core_context_url
+from ngsild.egress import EgressPolicy, EgressRefused
+from ngsild.errors import BadRequestData, LdContextNotAvailable
+from ngsild.jsonld import CORE_TERM_MAP, TermMap, compile_term_map
+
+_MAX_NESTING = 8
+
+
+@dataclass
+class CachedContext:
+    url: str
+    document: Any  # the value of the fetched document's "@context" member
+    fetched_at: datetime
+    expires_at: datetime
+    hits: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ContextLimits:
+    timeout_s: float = 5.0
+    max_bytes: int = 1 << 20
+    ttl_s: float = 3600.0
+    unavailable_status: int = 503
+    compiled_cache_size: int = 1024
+
+
+@dataclass
+class ContextResolver:
+    http: httpx.AsyncClient
+    egress: EgressPolicy
+    clock: Clock
+    limits: ContextLimits = field(default_factory=ContextLimits)
+    _documents: dict[str, CachedContext] = field(default_factory=dict)
+    _inflight: dict[str, asyncio.Future[CachedContext]] = field(default_factory=dict)
+    _compiled: OrderedDict[bytes, tuple[TermMap, datetime | None]] = field(default_factory=OrderedDict)
+
+    async def term_map(self, context: Any) -> TermMap:
+        """The TermMap of a request @context (a URL, an inline object, or a list of them)."""
+        items = context if isinstance(context, list) else [context]
+        if all(isinstance(i, str) and is_core_context_url(i) for i in items):
+            return CORE_TERM_MAP
+        key = orjson.dumps(items, option=orjson.OPT_SORT_KEYS)
+        now = self.clock.now()
+        cached = self._compiled.get(key)
+        if cached is not None and (cached[1] is None or cached[1] > now):
+            self._compiled.move_to_end(key)
+            return cached[0]
+        expiries: list[datetime] = []
+        flat: list[Mapping[str, Any]] = []
+        await self._flatten(items, flat, expiries, depth=0)
+        term_map = compile_term_map(flat)
+        self._compiled[key] = (term_map, min(expiries) if expiries else None)
+        while len(self._compiled) > self.limits.compiled_cache_size:
+            self._compiled.popitem(last=False)
+        return term_map
+
+    async def _flatten(
+        self, items: list[Any], out: list[Mapping[str, Any]], expiries: list[datetime], depth: int
+    ) -> None:
+        if depth > _MAX_NESTING:
+            raise BadRequestData("the @context nests remote contexts too deeply")
+        for item in items:
+            if item is None:
+                raise BadRequestData("a null @context is not allowed")
+            if isinstance(item, str):
+                if is_core_context_url(item):
+                    continue
+                cached = await self.fetch(item)
+                expiries.append(cached.expires_at)
+                nested = cached.document if isinstance(cached.document, list) else [cached.document]
+                await self._flatten(nested, out, expiries, depth + 1)
+            elif isinstance(item, dict):
+                out.append(item)
+            else:
+                raise BadRequestData("an @context must be a URL, an object, or an array of them")
+
+    async def fetch(self, url: str) -> CachedContext:
+        """The cached document for ``url``, downloaded when missing or expired."""
+        if not url.startswith(("http://", "https://")):
+            raise BadRequestData(f"the @context {url!r} is not an http(s) URL")
+        cached = self._documents.get(url)
+        if cached is not None and cached.expires_at > self.clock.now():
+            cached.hits += 1
+            return cached
+        pending = self._inflight.get(url)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[CachedContext] = asyncio.get_running_loop().create_future()
+        self._inflight[url] = future
+        try:
+            cached = await self._download(url)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        finally:
+            del self._inflight[url]
+        future.set_result(cached)
+        self._documents[url] = cached
+        return cached
+
+    def _unavailable(self, detail: str, url: str) -> LdContextNotAvailable:
+        error = LdContextNotAvailable(detail, instance=url)
+        error.status = self.limits.unavailable_status
+        return error
+
+    async def _download(self, url: str) -> CachedContext:
+        try:
+            self.egress.check(url)
+        except EgressRefused as exc:
+            raise self._unavailable(f"cannot fetch @context {url}: {exc}", url) from exc
+        body = bytearray()
+        try:
+            async with self.http.stream(
+                "GET",
+                url,
+                headers={"Accept": "application/ld+json, application/json;q=0.9"},
+                timeout=self.limits.timeout_s,
+                follow_redirects=False,
+            ) as response:
+                if response.status_code != 200:
+                    raise self._unavailable(f"fetching @context {url} gave HTTP {response.status_code}", url)
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > self.limits.max_bytes:
+                        raise self._unavailable(
+                            f"the @context {url} is larger than {self.limits.max_bytes} bytes", url
+                        )
+                cache_control = response.headers.get("cache-control", "")
+        except httpx.HTTPError as exc:
+            raise self._unavailable(f"cannot fetch @context {url}: {type(exc).__name__} {exc}", url) from exc
+        try:
+            document = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise BadRequestData(f"the @context {url} is not valid JSON: {exc}", instance=url) from exc
+        if not isinstance(document, dict) or "@context" not in document:
+            raise BadRequestData(f"the document at {url} has no top-level @context member", instance=url)
+        now = self.clock.now()
+        ttl = _max_age(cache_control)
+        ttl = self.limits.ttl_s if ttl is None else min(ttl, self.limits.ttl_s)
+        return CachedContext(url, document["@context"], now, now + timedelta(seconds=ttl))
+
+
+def _max_age(cache_control: str) -> float | None:
+    for directive in cache_control.lower().split(","):
+        name, _, value = directive.strip().partition("=")
+        if name == "no-store" or name == "no-cache":
+            return 0.0
+        if name == "max-age" and value.strip().isdigit():
+            return float(value.strip())
+    return None

@@ -1,0 +1,1 @@
+"""The Starlette edge: parse a request, call one service, render the result."""

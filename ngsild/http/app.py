@@ -1,0 +1,49 @@
+"""create_app(settings): the Starlette application. The lifespan opens the store and the HTTP client
+and yields {"broker": Broker}, so there is no module-level state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+from ngsild.clock import Clock, SystemClock
+from ngsild.contexts import ContextLimits, ContextResolver
+from ngsild.http.routes import ROUTES, Dispatcher
+from ngsild.services.broker import Broker
+from ngsild.settings import Settings
+from ngsild.store.factory import open_store
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, http: httpx.AsyncClient | None = None
+) -> Starlette:
+    """The broker as an ASGI app. ``clock`` and ``http`` are injectable for tests."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        store = open_store(settings.store)
+        await store.open()
+        client = http or httpx.AsyncClient(trust_env=False)
+        the_clock = clock or SystemClock()
+        limits = ContextLimits(
+            timeout_s=settings.context_timeout_s,
+            max_bytes=settings.context_max_bytes,
+            ttl_s=settings.context_ttl_s,
+            unavailable_status=settings.ld_context_unavailable_status,
+        )
+        contexts = ContextResolver(client, settings.egress, the_clock, limits)
+        broker = Broker(settings, store, contexts, the_clock, client)
+        try:
+            yield {"broker": broker}
+        finally:
+            await store.close()
+            if http is None:
+                await client.aclose()
+
+    app = Starlette(lifespan=lifespan)
+    app.mount("/", Dispatcher(ROUTES))
+    return app

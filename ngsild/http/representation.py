@@ -1,0 +1,184 @@
+"""Request parameters that shape a response (format, options, pick/omit/attrs, lang, datasetId,
+geometryProperty) and the response builders that place the @context (§6.3.6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ngsild import render
+from ngsild.errors import BadRequestData, InvalidRequest
+from ngsild.http.negotiation import GEO_JSON, JSON, JSONLD_CONTEXT_REL, LD_JSON, RequestContext
+from ngsild.model import Doc, is_language_tag, is_uri
+from ngsild.query.qlang import parse_projection
+from ngsild.render import Form, LangPreference, RenderOptions
+
+_FORMS = {
+    "normalized": Form.NORMALIZED,
+    "concise": Form.CONCISE,
+    "simplified": Form.SIMPLIFIED,
+    "keyValues": Form.SIMPLIFIED,
+}
+_ENTITY_MEMBERS = frozenset({"id", "type", "scope"})
+
+
+def options_of(request: Request, flags: frozenset[str]) -> tuple[Form | None, set[str]]:
+    """``format`` (one value, wins) and ``options`` (a list of representation keywords and flags)."""
+    form: Form | None = None
+    chosen: set[str] = set()
+    raw_options = request.query_params.get("options")
+    if raw_options is not None:
+        for item in raw_options.split(","):
+            if item in _FORMS:
+                form = _FORMS[item]
+            elif item in flags:
+                chosen.add(item)
+            else:
+                allowed = ", ".join(sorted(set(_FORMS) | flags))
+                raise InvalidRequest(f"options={raw_options!r}: unknown value {item!r}; allowed: {allowed}")
+    raw_format = request.query_params.get("format")
+    if raw_format is not None:
+        if raw_format not in _FORMS:
+            raise InvalidRequest(f"format={raw_format!r} is unknown; use one of {', '.join(_FORMS)}")
+        form = _FORMS[raw_format]
+    return form, chosen
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """How to render one entity or a list of them."""
+
+    options: RenderOptions
+    attrs: frozenset[str] | None  # the deprecated attrs= (a filter as well as a projection)
+    geometry: str  # the GeoProperty IRI used as GeoJSON geometry
+
+
+def _names(request: Request, parameter: str, ctx: RequestContext) -> frozenset[str] | None:
+    raw = request.query_params.get(parameter)
+    if raw is None:
+        return None
+    return frozenset(
+        n if n in _ENTITY_MEMBERS else ctx.tm.expand(n) for n in parse_projection(raw, parameter)
+    )
+
+
+def shape_of(
+    request: Request, ctx: RequestContext, *, flags: frozenset[str] = frozenset({"sysAttrs"})
+) -> Shape:
+    form, chosen = options_of(request, flags)
+    pick, omit, attrs = (_names(request, p, ctx) for p in ("pick", "omit", "attrs"))
+    if attrs is not None and (pick is not None or omit is not None):
+        raise BadRequestData("attrs cannot be combined with pick or omit; use pick")
+    if attrs is not None:
+        bad = attrs & _ENTITY_MEMBERS
+        if bad:
+            raise BadRequestData(f"attrs names attributes only; {', '.join(sorted(bad))} is not one")
+        pick = attrs | {"id", "type", "scope"}
+    if pick is not None and omit is not None and pick & omit:
+        raise BadRequestData(f"{', '.join(sorted(pick & omit))} is both picked and omitted")
+    geometry_name = request.query_params.get("geometryProperty")
+    if geometry_name is not None and ctx.media_type != GEO_JSON:
+        raise BadRequestData("geometryProperty is only allowed with Accept: application/geo+json")
+    options = RenderOptions(
+        form=form or Form.NORMALIZED,
+        sys_attrs="sysAttrs" in chosen,
+        pick=pick,
+        omit=omit or frozenset(),
+        lang=lang_of(request),
+        dataset_ids=datasets_of(request),
+    )
+    geometry = ctx.tm.expand(geometry_name) if geometry_name else ctx.tm.expand("location")
+    return Shape(options, attrs, geometry)
+
+
+def lang_of(request: Request) -> LangPreference | None:
+    raw = request.query_params.get("lang")
+    if raw is None:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for index, item in enumerate(raw.split(",")):
+        tag, *params = (p.strip() for p in item.split(";"))
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            try:
+                quality = float(value) if key == "q" else quality
+            except ValueError:
+                raise BadRequestData(f"lang={raw!r}: {param!r} is not a quality value") from None
+        if tag != "*" and not is_language_tag(tag):
+            raise BadRequestData(f"lang={raw!r}: {tag!r} is not a language tag")
+        ranked.append((-quality, index, tag))
+    return LangPreference(tuple(tag for _, _, tag in sorted(ranked)))
+
+
+def datasets_of(request: Request) -> frozenset[str | None] | None:
+    raw = request.query_params.get("datasetId")
+    if raw is None:
+        return None
+    out: set[str | None] = set()
+    for item in raw.split(","):
+        if item == "@none":
+            out.add(None)
+        elif is_uri(item):
+            out.add(item)
+        else:
+            raise BadRequestData(f"datasetId={raw!r}: {item!r} is not a URI or @none")
+    return frozenset(out)
+
+
+# ---- responses -------------------------------------------------------------------------------------
+
+
+def _link(context: Any) -> str | None:
+    """A Link header can carry one context URL; an inline or multi-element context has none."""
+    if isinstance(context, list) and len(context) == 1:
+        context = context[0]
+    url = context if isinstance(context, str) else None
+    return None if url is None else f'<{url}>; rel="{JSONLD_CONTEXT_REL}"; type="application/ld+json"'
+
+
+def json_response(
+    ctx: RequestContext, body: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A successful body: the @context goes in the body for ld+json, in a Link header for json."""
+    headers = dict(headers or {})
+    if ctx.media_type == LD_JSON:
+        if isinstance(body, list):
+            body = [{**item, "@context": ctx.context} for item in body]
+        elif isinstance(body, dict):
+            body = {**body, "@context": ctx.context}
+    elif ctx.media_type == JSON:
+        link = _link(ctx.context)
+        if link is not None:
+            headers["Link"] = link
+    return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=ctx.media_type)
+
+
+def entity_response(
+    request: Request, ctx: RequestContext, doc: Doc, body: dict[str, Any], shape: Shape
+) -> Response:
+    if ctx.media_type != GEO_JSON:
+        return json_response(ctx, body)
+    feature = render.feature(doc, body, shape.geometry, shape.options.dataset_ids)
+    headers = {}
+    if "body=json" in request.headers.get("prefer", ""):
+        link = _link(ctx.context)
+        if link is not None:
+            headers["Link"] = link
+    else:
+        feature["@context"] = ctx.context
+    return Response(orjson.dumps(feature), headers=headers, media_type=GEO_JSON)
+
+
+def no_content() -> Response:
+    """204 carries no body and, per §6.3.6, no Content-Length."""
+    return Response(status_code=204)
+
+
+def multi_status(body: dict[str, Any]) -> Response:
+    """207 bodies are always application/json with FQNs and no Link header."""
+    return Response(orjson.dumps(body), status_code=207, media_type=JSON)

@@ -1,0 +1,99 @@
+"""The route table: every endpoint in one list, and the dispatcher that serves it.
+
+Routing works on the raw path, segment by segment, percent-decoding each segment only after the
+split, so entity ids and attribute IRIs that contain '/' (sent as %2F) stay one segment. A known
+path with an unknown method is a 405 that lists the path's methods in ``Allow``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from ngsild.errors import MethodNotAllowed, NgsiLdError, ResourceNotFound
+from ngsild.http import entities
+from ngsild.http.problems import problem_response
+from ngsild.model import API_ROOT
+
+Handler = Callable[[Request, dict[str, str]], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    segments: tuple[str, ...]  # literals, or "{name}" for a parameter
+    methods: dict[str, Handler]
+
+    def match(self, parts: list[str]) -> dict[str, str] | None:
+        if len(parts) != len(self.segments):
+            return None
+        params: dict[str, str] = {}
+        for pattern, part in zip(self.segments, parts, strict=True):
+            if pattern[0] == "{":
+                params[pattern[1:-1]] = part
+            elif pattern != part:
+                return None
+        return params
+
+
+def route(path: str, **methods: Handler) -> Route:
+    return Route(tuple(path.strip("/").split("/")), methods)
+
+
+ROUTES: list[Route] = [
+    route("/entities", POST=entities.create),
+    route("/entities/{entityId}", GET=entities.retrieve, PUT=entities.replace, PATCH=entities.merge,
+          DELETE=entities.delete),
+    route("/entities/{entityId}/attrs", POST=entities.append_attrs, PATCH=entities.update_attrs),
+    route("/entities/{entityId}/attrs/{attrId}",
+          PATCH=entities.partial_update_attr, PUT=entities.replace_attr, DELETE=entities.delete_attr),
+]  # fmt: skip
+
+
+def split_path(raw_path: bytes) -> list[str] | None:
+    """The decoded segments below the API root, or None for a path outside it."""
+    path = raw_path.decode("latin-1")
+    if not path.startswith(API_ROOT + "/"):
+        return None
+    rest = path[len(API_ROOT) + 1 :]
+    if rest.endswith("/attrs/"):
+        rest = rest[:-1]  # '/attrs/' names the attrs collection, not an attribute with an empty name
+    return [unquote(part, errors="strict") for part in rest.split("/")]
+
+
+class Dispatcher:
+    """The ASGI app behind every NGSI-LD path."""
+
+    def __init__(self, routes: list[Route]) -> None:
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        try:
+            response = await self.dispatch(request, scope)
+        except NgsiLdError as exc:
+            response = problem_response(exc)
+        except Exception as exc:
+            response = problem_response(exc)
+        await response(scope, receive, send)
+
+    async def dispatch(self, request: Request, scope: Scope) -> Response:
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        parts = split_path(raw_path.split(b"?", 1)[0])
+        if parts is not None:
+            for candidate in self.routes:
+                params = candidate.match(parts)
+                if params is None:
+                    continue
+                handler = candidate.methods.get(request.method)
+                if handler is None:
+                    allow = sorted(candidate.methods)
+                    raise MethodNotAllowed(
+                        f"{request.method} is not allowed here; use {', '.join(allow)}", allow=allow
+                    )
+                return await handler(request, params)
+        raise ResourceNotFound(f"there is no resource at {scope['path']}")

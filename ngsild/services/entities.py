@@ -1,0 +1,216 @@
+"""Entity use cases: create, retrieve, replace, merge, delete, and the attribute operations.
+
+Every write validates first (so bad input changes nothing), then runs a revision-checked
+read-modify-write through ``updates``, then publishes one Change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ngsild import updates, validate
+from ngsild.errors import BadRequestData, Conflict, NonexistentTenant, ResourceNotFound, RevisionConflict
+from ngsild.jsonld import TermMap
+from ngsild.model import Change, Doc
+from ngsild.query.ast import TypeSelector
+from ngsild.query.match import types_match
+from ngsild.services.broker import Broker
+from ngsild.updates import UpdateResult
+
+R = TypeVar("R")
+_RETRIES = 16
+
+
+async def require_tenant(broker: Broker, tenant: str) -> None:
+    if not await broker.store.tenant_exists(tenant):
+        raise NonexistentTenant(f"the tenant {tenant!r} does not exist", instance=tenant)
+
+
+def _not_found(entity_id: str) -> ResourceNotFound:
+    return ResourceNotFound(f"the entity {entity_id} was not found", instance=entity_id)
+
+
+async def create_entity(broker: Broker, tenant: str, payload: Any, tm: TermMap) -> str:
+    """Create Entity (§5.6.1); the tenant is created by its first write. Returns the id."""
+    fragment = validate.entity(payload, tm, validate.CREATE)
+    doc = updates.create(fragment, broker.now())
+    await broker.store.create(tenant, doc)
+    await broker.publish(Change(tenant, doc["id"], None, doc, "create"))
+    return str(doc["id"])
+
+
+async def retrieve_entity(broker: Broker, tenant: str, entity_id: str, types: TypeSelector | None) -> Doc:
+    await require_tenant(broker, tenant)
+    stored = await broker.store.get(tenant, entity_id)
+    if stored is None or (types is not None and not types_match(types, stored.doc["type"])):
+        raise _not_found(entity_id)
+    return stored.doc
+
+
+async def _modify(
+    broker: Broker,
+    tenant: str,
+    entity_id: str,
+    types: TypeSelector | None,
+    trigger: str,
+    apply: Callable[[Doc], tuple[Doc, R]],
+) -> R:
+    """Read, apply a pure update, write back at the read revision; retry when another write won."""
+    await require_tenant(broker, tenant)
+    for _ in range(_RETRIES):
+        stored = await broker.store.get(tenant, entity_id)
+        if stored is None or (types is not None and not types_match(types, stored.doc["type"])):
+            raise _not_found(entity_id)
+        doc, result = apply(stored.doc)
+        try:
+            await broker.store.replace(tenant, doc, stored.revision)
+        except RevisionConflict:
+            continue
+        await broker.publish(Change(tenant, entity_id, stored.doc, doc, trigger))
+        return result
+    raise Conflict(f"the entity {entity_id} is being updated too often concurrently; retry later")
+
+
+async def replace_entity(
+    broker: Broker, tenant: str, entity_id: str, payload: Any, tm: TermMap, types: TypeSelector | None
+) -> None:
+    fragment = validate.entity(payload, tm, validate.REPLACE)
+    await _modify(
+        broker,
+        tenant,
+        entity_id,
+        types,
+        "replace",
+        lambda old: (updates.replace(old, fragment, broker.now()), None),
+    )
+
+
+async def merge_entity(
+    broker: Broker,
+    tenant: str,
+    entity_id: str,
+    payload: Any,
+    tm: TermMap,
+    types: TypeSelector | None,
+    *,
+    simplified: bool = False,
+    observed_at: str | None = None,
+    lang: str | None = None,
+) -> None:
+    """Merge Entity (§5.6.17). A simplified body needs the stored kinds, so it is validated against each
+    read inside the update; an error there still happens before the write."""
+    fragment = None if simplified else validate.entity(payload, tm, validate.MERGE)
+
+    def apply(old: Doc) -> tuple[Doc, None]:
+        frag = fragment if fragment is not None else validate.simplified_fragment(payload, tm, old, lang=lang)
+        return updates.merge(old, frag, broker.now(), observed_at=observed_at), None
+
+    await _modify(broker, tenant, entity_id, types, "merge", apply)
+
+
+async def delete_entity(broker: Broker, tenant: str, entity_id: str, types: TypeSelector | None) -> None:
+    await require_tenant(broker, tenant)
+    for _ in range(_RETRIES):
+        stored = await broker.store.get(tenant, entity_id)
+        if stored is None or (types is not None and not types_match(types, stored.doc["type"])):
+            raise _not_found(entity_id)
+        try:
+            deleted = await broker.store.delete(tenant, entity_id, stored.revision)
+        except RevisionConflict:
+            continue
+        if not deleted:
+            raise _not_found(entity_id)
+        await broker.publish(Change(tenant, entity_id, stored.doc, None, "delete"))
+        return
+    raise Conflict(f"the entity {entity_id} is being updated too often concurrently; retry later")
+
+
+async def append_attrs(
+    broker: Broker,
+    tenant: str,
+    entity_id: str,
+    payload: Any,
+    tm: TermMap,
+    types: TypeSelector | None,
+    *,
+    no_overwrite: bool,
+) -> UpdateResult:
+    fragment = validate.entity(payload, tm, validate.APPEND)
+    return await _modify(
+        broker, tenant, entity_id, types, "append",
+        lambda old: updates.append(old, fragment, broker.now(), no_overwrite=no_overwrite),
+    )  # fmt: skip
+
+
+async def update_attrs(
+    broker: Broker, tenant: str, entity_id: str, payload: Any, tm: TermMap, types: TypeSelector | None
+) -> UpdateResult:
+    fragment = validate.entity(payload, tm, validate.UPDATE)
+    return await _modify(
+        broker, tenant, entity_id, types, "update", lambda old: updates.update(old, fragment, broker.now())
+    )
+
+
+async def partial_update_attr(
+    broker: Broker,
+    tenant: str,
+    entity_id: str,
+    attr: str,
+    payload: Any,
+    tm: TermMap,
+    types: TypeSelector | None,
+) -> None:
+    iri = validate.attribute_name(attr, tm)
+    if not isinstance(payload, dict):
+        raise BadRequestData("the attribute fragment must be a JSON object")
+    patch = validate.instance(attr, payload, tm, validate.PARTIAL)
+    await _modify(
+        broker,
+        tenant,
+        entity_id,
+        types,
+        "update",
+        lambda old: (updates.partial_update(old, iri, patch, broker.now()), None),
+    )
+
+
+async def replace_attr(
+    broker: Broker,
+    tenant: str,
+    entity_id: str,
+    attr: str,
+    payload: Any,
+    tm: TermMap,
+    types: TypeSelector | None,
+) -> None:
+    iri = validate.attribute_name(attr, tm)
+    if not isinstance(payload, dict):
+        raise BadRequestData("the attribute must be a JSON object")
+    inst = validate.instance(attr, payload, tm, validate.REPLACE)
+    await _modify(
+        broker,
+        tenant,
+        entity_id,
+        types,
+        "replace",
+        lambda old: (updates.replace_attribute(old, iri, inst, broker.now()), None),
+    )
+
+
+async def delete_attr(
+    broker: Broker,
+    tenant: str,
+    entity_id: str,
+    iri: str,
+    types: TypeSelector | None,
+    *,
+    dataset: str | None,
+    delete_all: bool,
+) -> None:
+    def apply(old: Doc) -> tuple[Doc, None]:
+        return updates.delete_attribute(
+            old, iri, dataset=dataset, delete_all=delete_all, now=broker.now()
+        ), None
+
+    await _modify(broker, tenant, entity_id, types, "delete", apply)

@@ -1,0 +1,89 @@
+"""Frozen settings. ``from_env`` and ``from_args`` are the only readers of os.environ and argv."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from ngsild.egress import EgressPolicy
+
+_ENV_PREFIX = "NGSILD_"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 1026
+    store: str = "sqlite:///var/ngsild.db"
+    egress_allow: str | None = None  # None: allow every host
+    max_body_bytes: int = 8 * 1024 * 1024
+    context_timeout_s: float = 5.0
+    context_max_bytes: int = 1024 * 1024
+    context_ttl_s: float = 3600.0
+    ld_context_unavailable_status: int = 503  # the 1.9.1 table says 504; the ETSI test suite expects 503
+    log_level: str = "info"
+
+    @property
+    def egress(self) -> EgressPolicy:
+        return EgressPolicy.parse(self.egress_allow)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from ``NGSILD_<FIELD>`` variables, e.g. ``NGSILD_EGRESS_ALLOW=127.0.0.0/8,::1``."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            raw = env.get(_ENV_PREFIX + field.name.upper())
+            if raw is not None:
+                values[field.name] = _coerce(field.name, raw)
+        return cls(**values)
+
+    @classmethod
+    def from_args(
+        cls, argv: Sequence[str] | None = None, base: Settings | None = None
+    ) -> tuple[str, Settings]:
+        """``python -m ngsild serve --host --port --store --egress-allow ...`` over env defaults."""
+        base = base or cls.from_env()
+        parser = argparse.ArgumentParser(prog="python -m ngsild", description="NGSI-LD context broker")
+        commands = parser.add_subparsers(dest="command", required=True)
+        serve = commands.add_parser("serve", help="run the broker")
+        serve.add_argument("--host", default=base.host)
+        serve.add_argument("--port", type=int, default=base.port)
+        serve.add_argument(
+            "--store",
+            default=base.store,
+            help="sqlite:///path/to.db, sqlite://:memory: or mongodb://... (default %(default)s)",
+        )
+        serve.add_argument(
+            "--egress-allow",
+            default=base.egress_allow,
+            help="hosts/networks the broker may contact, e.g. 127.0.0.0/8,::1,localhost (default: all)",
+        )
+        serve.add_argument("--max-body-bytes", type=int, default=base.max_body_bytes)
+        serve.add_argument(
+            "--context-timeout", type=float, default=base.context_timeout_s, dest="context_timeout_s"
+        )
+        serve.add_argument(
+            "--ld-context-unavailable-status",
+            type=int,
+            choices=(503, 504),
+            default=base.ld_context_unavailable_status,
+        )
+        serve.add_argument("--log-level", default=base.log_level)
+        args = parser.parse_args(argv)
+        values = {k: v for k, v in vars(args).items() if k != "command"}
+        settings = replace(base, **values)
+        settings.egress  # noqa: B018 - fail at startup on a malformed allow-list
+        return args.command, settings
+
+
+def _coerce(name: str, raw: str) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    if kind == "int":
+        return int(raw)
+    if kind == "float":
+        return float(raw)
+    return raw

@@ -1,0 +1,1 @@
+"""The storage port (``port.Store``) and its adapters. Only this package imports sqlite3 or pymongo."""

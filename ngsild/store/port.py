@@ -1,0 +1,66 @@
+"""The storage port: a narrow, NGSI-LD-agnostic contract over whole entity documents.
+
+Adapters know nothing of update semantics (``updates.py`` does). Every write is revision-checked so
+a read-modify-write never loses a concurrent update; a successful return means the write is durable
+(committed to disk, or acknowledged by the database). The contract tests in
+``tests/store/test_contract.py`` run unchanged against every adapter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ngsild.model import Doc
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A document as stored, with the revision a later ``replace`` must name."""
+
+    doc: Doc
+    revision: int
+
+
+class Store(Protocol):
+    async def open(self) -> None:
+        """Connect, create the schema if missing; called once before any other method."""
+        ...
+
+    async def close(self) -> None:
+        """Finish pending writes and release every resource."""
+        ...
+
+    async def tenant_exists(self, tenant: str) -> bool:
+        """Whether ``tenant`` has been created (the default tenant always exists)."""
+        ...
+
+    async def create(self, tenant: str, doc: Doc) -> None:
+        """Insert a new document, creating the tenant if needed.
+
+        Raises AlreadyExists when a document with ``doc["id"]`` exists in that tenant.
+        """
+        ...
+
+    async def get(self, tenant: str, entity_id: str) -> Stored | None:
+        """The document with this id, or None (also for an unknown tenant)."""
+        ...
+
+    async def replace(self, tenant: str, doc: Doc, revision: int) -> int:
+        """Overwrite the document with ``doc["id"]`` if its revision is still ``revision``.
+
+        Returns the new revision. Raises RevisionConflict when the stored revision differs, and
+        ResourceNotFound when the document no longer exists.
+        """
+        ...
+
+    async def delete(self, tenant: str, entity_id: str, revision: int | None = None) -> bool:
+        """Delete a document (only at ``revision`` when given). Returns whether one was deleted.
+
+        Raises RevisionConflict when ``revision`` is given and differs.
+        """
+        ...
+
+    async def count(self, tenant: str) -> int:
+        """How many documents the tenant holds."""
+        ...
