@@ -79,6 +79,9 @@ class Dispatcher:
             response = problem_response(exc)
         except Exception as exc:
             response = problem_response(exc)
+        tenant = request.headers.get("ngsild-tenant")
+        if tenant:
+            response.headers["NGSILD-Tenant"] = tenant  # §5.5.10: the tenant is echoed in the response
         await response(scope, receive, send)
 
     async def dispatch(self, request: Request, scope: Scope) -> Response:
