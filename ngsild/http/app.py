@@ -13,15 +13,19 @@ from starlette.applications import Starlette
 from ngsild.clock import Clock, SystemClock
 from ngsild.contexts import ContextLimits, ContextResolver
 from ngsild.http.routes import ROUTES, Dispatcher
-from ngsild.services.broker import Broker
+from ngsild.services.broker import Broker, ChangeListener
 from ngsild.settings import Settings
 from ngsild.store.factory import open_store
 
 
 def create_app(
-    settings: Settings, *, clock: Clock | None = None, http: httpx.AsyncClient | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    http: httpx.AsyncClient | None = None,
+    listeners: list[ChangeListener] | None = None,
 ) -> Starlette:
-    """The broker as an ASGI app. ``clock`` and ``http`` are injectable for tests."""
+    """The broker as an ASGI app. ``clock``, ``http`` and Change ``listeners`` are injectable."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -36,7 +40,7 @@ def create_app(
             unavailable_status=settings.ld_context_unavailable_status,
         )
         contexts = ContextResolver(client, settings.egress, the_clock, limits)
-        broker = Broker(settings, store, contexts, the_clock, client)
+        broker = Broker(settings, store, contexts, the_clock, client, list(listeners or []))
         try:
             yield {"broker": broker}
         finally:

@@ -1,0 +1,195 @@
+"""The storage port's contract. Every adapter runs this same suite (the MongoDB adapter joins the
+``store`` fixture's parameters when it lands)."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ngsild.errors import AlreadyExists, ResourceNotFound, RevisionConflict
+from ngsild.store.port import Store
+from ngsild.store.sqlite import SqliteStore
+
+
+def make_doc(entity_id: str, value: Any = 1) -> dict[str, Any]:
+    return {
+        "id": entity_id,
+        "type": ["https://example.org/T"],
+        "createdAt": "2026-01-01T00:00:00.000000Z",
+        "modifiedAt": "2026-01-01T00:00:00.000000Z",
+        "attrs": {"https://example.org/p": [{"type": "Property", "value": value}]},
+    }
+
+
+@pytest.fixture(params=["sqlite-file", "sqlite-memory"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    adapter: Store = SqliteStore(
+        str(tmp_path / "db.sqlite") if request.param == "sqlite-file" else ":memory:"
+    )
+    await adapter.open()
+    yield adapter
+    await adapter.close()
+
+
+async def test_created_document_reads_back_equal_at_revision_1(store: Store) -> None:
+    """A created document reads back unchanged, at revision 1."""
+    doc = make_doc("urn:ngsi-ld:T:1")
+    await store.create("", doc)
+    stored = await store.get("", "urn:ngsi-ld:T:1")
+    assert stored is not None and stored.doc == doc and stored.revision == 1
+
+
+async def test_create_of_existing_id_raises_already_exists_and_keeps_original(store: Store) -> None:
+    """Creating an existing id raises AlreadyExists and leaves the stored document as it was."""
+    await store.create("", make_doc("urn:ngsi-ld:T:1", 1))
+    with pytest.raises(AlreadyExists):
+        await store.create("", make_doc("urn:ngsi-ld:T:1", 2))
+    stored = await store.get("", "urn:ngsi-ld:T:1")
+    assert stored is not None and stored.doc["attrs"]["https://example.org/p"][0]["value"] == 1
+
+
+async def test_get_of_unknown_id_is_none(store: Store) -> None:
+    """Reading an unknown id gives None, in a known or an unknown tenant."""
+    assert await store.get("", "urn:ngsi-ld:T:missing") is None
+    assert await store.get("nobody", "urn:ngsi-ld:T:missing") is None
+
+
+async def test_replace_at_current_revision_bumps_revision(store: Store) -> None:
+    """A replace naming the current revision succeeds and returns the next revision."""
+    await store.create("", make_doc("urn:ngsi-ld:T:1", 1))
+    assert await store.replace("", make_doc("urn:ngsi-ld:T:1", 2), 1) == 2
+    stored = await store.get("", "urn:ngsi-ld:T:1")
+    assert stored is not None and stored.revision == 2
+    assert stored.doc == make_doc("urn:ngsi-ld:T:1", 2)
+
+
+async def test_replace_at_stale_revision_raises_conflict_and_changes_nothing(store: Store) -> None:
+    """A replace naming an old revision raises RevisionConflict; the newer write survives."""
+    await store.create("", make_doc("urn:ngsi-ld:T:1", 1))
+    await store.replace("", make_doc("urn:ngsi-ld:T:1", 2), 1)
+    with pytest.raises(RevisionConflict):
+        await store.replace("", make_doc("urn:ngsi-ld:T:1", 3), 1)
+    stored = await store.get("", "urn:ngsi-ld:T:1")
+    assert stored is not None and stored.doc == make_doc("urn:ngsi-ld:T:1", 2)
+
+
+async def test_replace_of_missing_document_raises_not_found(store: Store) -> None:
+    """Replacing a document that does not exist raises ResourceNotFound."""
+    with pytest.raises(ResourceNotFound):
+        await store.replace("", make_doc("urn:ngsi-ld:T:none"), 1)
+
+
+async def test_delete_removes_and_reports(store: Store) -> None:
+    """Delete removes the document and says whether there was one."""
+    await store.create("", make_doc("urn:ngsi-ld:T:1"))
+    assert await store.delete("", "urn:ngsi-ld:T:1") is True
+    assert await store.get("", "urn:ngsi-ld:T:1") is None
+    assert await store.delete("", "urn:ngsi-ld:T:1") is False
+
+
+async def test_delete_at_stale_revision_raises_conflict(store: Store) -> None:
+    """A revision-checked delete of a document that changed meanwhile raises RevisionConflict."""
+    await store.create("", make_doc("urn:ngsi-ld:T:1"))
+    await store.replace("", make_doc("urn:ngsi-ld:T:1", 5), 1)
+    with pytest.raises(RevisionConflict):
+        await store.delete("", "urn:ngsi-ld:T:1", revision=1)
+    assert await store.delete("", "urn:ngsi-ld:T:1", revision=2) is True
+
+
+async def test_tenants_are_created_by_first_write_and_isolated(store: Store) -> None:
+    """A tenant exists once something is created in it, and sees only its own documents."""
+    assert await store.tenant_exists("")
+    assert not await store.tenant_exists("city")
+    await store.create("city", make_doc("urn:ngsi-ld:T:1", "city"))
+    await store.create("", make_doc("urn:ngsi-ld:T:1", "default"))
+    assert await store.tenant_exists("city")
+    city, default = await store.get("city", "urn:ngsi-ld:T:1"), await store.get("", "urn:ngsi-ld:T:1")
+    assert city is not None and city.doc["attrs"]["https://example.org/p"][0]["value"] == "city"
+    assert default is not None and default.doc["attrs"]["https://example.org/p"][0]["value"] == "default"
+    assert await store.get("other", "urn:ngsi-ld:T:1") is None
+    assert await store.count("city") == 1
+
+
+async def test_concurrent_writes_all_land_and_one_failure_spoils_none(store: Store) -> None:
+    """Writes grouped into one transaction succeed or fail one by one: a duplicate among them
+    fails alone and every other write is stored."""
+    await store.create("", make_doc("urn:ngsi-ld:T:dup"))
+    ids = [f"urn:ngsi-ld:T:{i}" for i in range(200)]
+    results = await asyncio.gather(
+        *(store.create("", make_doc(i)) for i in ids), store.create("", make_doc("urn:ngsi-ld:T:dup")),
+        return_exceptions=True,
+    )  # fmt: skip
+    assert all(r is None for r in results[:-1])
+    assert isinstance(results[-1], AlreadyExists)
+    assert await store.count("") == 201
+
+
+async def test_stored_documents_survive_a_restart(tmp_path: Path) -> None:
+    """What a write acknowledged is on disk: a new store on the same file reads it back."""
+    path = str(tmp_path / "durable.sqlite")
+    first = SqliteStore(path)
+    await first.open()
+    await first.create("tenant-a", make_doc("urn:ngsi-ld:T:1", "kept"))
+    await first.close()
+    second = SqliteStore(path)
+    await second.open()
+    try:
+        assert await second.tenant_exists("tenant-a")
+        stored = await second.get("tenant-a", "urn:ngsi-ld:T:1")
+        assert stored is not None and stored.doc == make_doc("urn:ngsi-ld:T:1", "kept")
+    finally:
+        await second.close()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+operations = st.lists(
+    st.tuples(st.sampled_from(["create", "replace", "delete"]), st.integers(0, 4), json_values), max_size=25
+)
+
+
+@given(ops=operations)
+def test_store_behaves_like_a_dict_of_revisioned_documents(ops: list[tuple[str, int, Any]]) -> None:
+    """For any sequence of creates, replaces and deletes, the store agrees with a plain dict model."""
+
+    async def run() -> None:
+        store = SqliteStore(":memory:")
+        await store.open()
+        model: dict[str, tuple[dict[str, Any], int]] = {}
+        try:
+            for op, n, value in ops:
+                entity_id = f"urn:ngsi-ld:T:{n}"
+                doc = make_doc(entity_id, value)
+                if op == "create":
+                    if entity_id in model:
+                        with pytest.raises(AlreadyExists):
+                            await store.create("", doc)
+                    else:
+                        await store.create("", doc)
+                        model[entity_id] = (copy.deepcopy(doc), 1)
+                elif op == "replace" and entity_id in model:
+                    revision = model[entity_id][1]
+                    assert await store.replace("", doc, revision) == revision + 1
+                    model[entity_id] = (copy.deepcopy(doc), revision + 1)
+                elif op == "delete":
+                    assert await store.delete("", entity_id) == (entity_id in model)
+                    model.pop(entity_id, None)
+            for n in range(5):
+                entity_id = f"urn:ngsi-ld:T:{n}"
+                stored = await store.get("", entity_id)
+                expected = model.get(entity_id)
+                assert (stored.doc, stored.revision) == expected if stored else expected is None
+        finally:
+            await store.close()
+
+    asyncio.run(run())
