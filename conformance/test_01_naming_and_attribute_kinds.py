@@ -328,7 +328,15 @@ BAD_ATTRIBUTES: dict[str, Any] = {
     "datasetId not a URI": {"type": "Property", "value": 1, "datasetId": "not a uri"},
     "observedAt not a DateTime": {"type": "Property", "value": 1, "observedAt": "yesterday"},
     "observedAt with an offset": {"type": "Property", "value": 1, "observedAt": "2025-01-02T10:00:00+01:00"},
+    "observedAt with 7 fractional digits": {
+        "type": "Property",
+        "value": 1,
+        "observedAt": "2025-01-02T10:00:00.1234567Z",
+    },
     "null value on create": {"type": "Property", "value": NULL},
+    "null inside a JSON value on create": {"type": "Property", "value": {"k": NULL, "other": 1}},
+    "JSON null value": {"type": "Property", "value": None},
+    "languageMap key not a language tag": {"type": "LanguageProperty", "languageMap": {"not a tag!": "x"}},
     "null object on create": {"type": "Relationship", "object": NULL},
     "JSON null attribute": None,
     "two default instances": [{"type": "Property", "value": 1}, {"type": "Property", "value": 2}],
@@ -402,3 +410,27 @@ def test_geo_property_value_as_geojson_string_is_accepted(client: httpx.Client) 
 def test_null_as_first_level_member_on_create_is_rejected(client: httpx.Client) -> None:
     """The NGSI-LD Null as a concise attribute value on create gives 400 BadRequestData."""
     assert_rejected(client, make_entity(name=NULL))
+
+
+@pytest.mark.parametrize("scope", ["bad scope!", "//x", "/a//b", "/1a", "/a/", "a b", NULL, 5], ids=repr)
+def test_scope_outside_the_grammar_is_rejected(client: httpx.Client, scope: Any) -> None:
+    """A scope outside the Scope grammar (or the Null on create) gives 400 BadRequestData."""
+    assert_rejected(client, make_entity(scope=scope))
+
+
+def test_comma_as_decimal_separator_in_requests(client: httpx.Client) -> None:
+    """A DateTime in a request may use a comma for the decimal point; responses use the DateTime shape."""
+    ent = make_entity(a=prop(1, observedAt="2025-01-02T10:00:00,5Z"))
+    create(client, ent)
+    observed = get_json(client, ent["id"])["a"]["observedAt"]
+    assert DATETIME_RE.match(observed), observed
+    assert observed.rstrip("Z").rstrip("0") == "2025-01-02T10:00:00.5", observed
+
+
+@pytest.mark.parametrize("member", ["instanceId", "deletedAt"])
+def test_client_supplied_output_only_members_are_ignored(client: httpx.Client, member: str) -> None:
+    """instanceId/deletedAt sent by a client on create are ignored (§5.2.5)."""
+    value = "urn:ngsi-ld:Instance:1" if member == "instanceId" else "2020-01-01T00:00:00Z"
+    ent = make_entity(a={"type": "Property", "value": 1, member: value})
+    create(client, ent)
+    assert member not in get_json(client, ent["id"], options="sysAttrs")["a"]

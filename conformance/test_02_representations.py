@@ -14,6 +14,7 @@ from conformance.helpers import (
     geo,
     get_json,
     instances,
+    link_header,
     make_entity,
     media_type,
     new_id,
@@ -115,6 +116,28 @@ def test_concise_is_lossless(client: httpx.Client, shop: dict[str, Any]) -> None
     original["suppliers"]["objectList"] = object_list_uris(original["suppliers"]["objectList"])
     clone["suppliers"]["objectList"] = object_list_uris(clone["suppliers"]["objectList"])
     assert clone == original
+
+
+AMBIGUOUS_VALUES: dict[str, Any] = {
+    "property holding a geometry": prop(point(1.0, 2.0)),
+    "property holding {value}": prop({"value": 1}),
+    "property holding {object}": prop({"object": "urn:ngsi-ld:X:1"}),
+    "property holding an array": prop([1, {"value": 2}]),
+    "multi-instance property": [prop(1), prop(2, datasetId=DS1)],
+    "multi-instance relationship": [rel("urn:ngsi-ld:P:1"), rel("urn:ngsi-ld:P:2", datasetId=DS1)],
+    "multi-instance geoproperty": [geo(point(1.0, 2.0)), geo(point(3.0, 4.0), datasetId=DS1)],
+}
+
+
+@pytest.mark.parametrize("attr", list(AMBIGUOUS_VALUES.values()), ids=list(AMBIGUOUS_VALUES))
+def test_concise_is_lossless_for_ambiguous_values(client: httpx.Client, attr: Any) -> None:
+    """Concise output re-ingested gives the same normalized attribute, even where inference is ambiguous."""
+    ent = make_entity(a=attr)
+    create(client, ent)
+    concise = get_json(client, ent["id"], format="concise")
+    clone_id = new_id()
+    create(client, {**concise, "id": clone_id})
+    assert get_json(client, clone_id)["a"] == get_json(client, ent["id"])["a"]
 
 
 def test_concise_input_is_interpreted(client: httpx.Client) -> None:
@@ -527,6 +550,22 @@ def test_geojson_simplified(client: httpx.Client, place: dict[str, Any]) -> None
     assert body["geometry"] == point(2.2945, 48.8584)
     assert body["properties"]["name"] == "Eiffel Tower"
     assert body["properties"]["location"] == point(2.2945, 48.8584)
+
+
+def test_geojson_geometry_from_dataset_instance(client: httpx.Client) -> None:
+    """For a multi-instance GeoProperty, datasetId picks the geometry instance, else the default one."""
+    ent = make_entity(location=[geo(point(1.0, 2.0)), geo(point(3.0, 4.0), datasetId=DS1)])
+    create(client, ent)
+    assert get_json(client, ent["id"], headers=GEO)["geometry"] == point(1.0, 2.0)
+    assert get_json(client, ent["id"], headers=GEO, datasetId=DS1)["geometry"] == point(3.0, 4.0)
+
+
+def test_geojson_context_echoes_link(
+    client: httpx.Client, place: dict[str, Any], user_context_url: str
+) -> None:
+    """The GeoJSON body @context is the request's Link context."""
+    body = get_json(client, place["id"], headers={**GEO, **link_header(user_context_url)})
+    assert body["@context"] in (user_context_url, [user_context_url])
 
 
 def test_geometry_property_without_geojson_is_bad_request(

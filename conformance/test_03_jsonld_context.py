@@ -161,6 +161,35 @@ def test_attr_id_path_segment_is_expanded(client: httpx.Client, user_context_url
     assert EX + "speed" not in got and EX + "brand" not in got
 
 
+def test_sub_attribute_names_are_expanded_and_compacted(client: httpx.Client, user_context_url: str) -> None:
+    """Sub-attribute names are expanded on input and compacted on output like attribute names."""
+    ent = {"id": new_id("Vehicle"), "type": "Vehicle", "brand": prop("M", speed=prop(3))}
+    create(client, ent, headers=link_header(user_context_url))
+    assert get_json(client, ent["id"])[EX + "brand"][EX + "speed"] == prop(3)
+    assert get_json(client, ent["id"], headers=link_header(user_context_url))["brand"]["speed"] == prop(3)
+
+
+def test_prefix_compaction_gives_compact_iris(client: httpx.Client, context_server: ContextServer) -> None:
+    """A context with only a prefix compacts matching IRIs to prefix:suffix compact IRIs."""
+    full = context_server.valid({"@context": {"ex": EX, "Car": "ex:Car", "speed": "ex:speed"}})
+    prefix_only = context_server.valid({"@context": {"ex": EX}})
+    ent = {"id": new_id("Car"), "type": "Car", "speed": prop(1), "ex:other": prop(2)}
+    create(client, ent, headers=link_header(full))
+    got = get_json(client, ent["id"], headers=link_header(prefix_only))
+    assert got == {"id": ent["id"], "type": "ex:Car", "ex:speed": prop(1), "ex:other": prop(2)}
+    got = get_json(client, ent["id"], headers=link_header(full))
+    assert got == {"id": ent["id"], "type": "Car", "speed": prop(1), "ex:other": prop(2)}
+
+
+def test_fqn_names_in_payload(client: httpx.Client, user_context_url: str) -> None:
+    """Full IRIs are accepted as type and attribute names and compact with a matching context."""
+    ent = {"id": new_id("Vehicle"), "type": EX + "Vehicle", EX + "speed": prop(5)}
+    create(client, ent)
+    assert get_json(client, ent["id"]) == ent
+    got = get_json(client, ent["id"], headers=link_header(user_context_url))
+    assert got == {"id": ent["id"], "type": "Vehicle", "speed": prop(5)}
+
+
 def test_core_context_cannot_be_overridden(client: httpx.Client, context_server: ContextServer) -> None:
     """The core context is protected and applied last: a user context cannot redefine 'location'."""
     url = context_server.valid({"@context": {"location": EX + "location", "Spot": EX + "Spot"}})
@@ -177,6 +206,23 @@ def test_core_context_cannot_be_overridden(client: httpx.Client, context_server:
     got = get_json(client, ent["id"])
     assert "location" in got
     assert EX + "location" not in got
+
+
+def test_link_with_other_rel_is_ignored(client: httpx.Client, unreachable_context_url: str) -> None:
+    """Only a Link with rel="http://www.w3.org/ns/json-ld#context" supplies a context; others are ignored."""
+    ent = make_entity(name=prop("x"))
+    headers = {"Link": f'<{unreachable_context_url}>; rel="alternate"; type="text/html"'}
+    create(client, ent, headers=headers)
+    assert get_json(client, ent["id"])["name"] == prop("x")
+
+
+def test_core_context_first_in_body_still_protected(client: httpx.Client, user_context_url: str) -> None:
+    """A body @context listing the core context first still expands user terms (core acts as if last)."""
+    ent = vehicle()
+    create(client, {**ent, "@context": [CORE_CONTEXT, user_context_url]}, ctype=LD)
+    got = get_json(client, ent["id"])
+    assert got["type"] == EX + "Vehicle"
+    assert EX + "speed" in got
 
 
 # --- where the @context comes from: error cases -------------------------------------------------
@@ -245,6 +291,15 @@ def test_remote_context_not_json_is_bad_request(client: httpx.Client, context_se
     resp = send(client, "POST", "/entities", ent, headers=link_header(context_server.invalid_json()))
     assert_problem(resp, 400, "BadRequestData")
     assert_not_created(client, ent["id"])
+
+
+def test_invalid_remote_context_on_retrieve(client: httpx.Client, context_server: ContextServer) -> None:
+    """GET with a Link context that is not valid JSON gives 400 BadRequestData."""
+    ent = make_entity(name=prop("x"))
+    create(client, ent)
+    assert_problem(
+        retrieve(client, ent["id"], headers=link_header(context_server.invalid_json())), 400, "BadRequestData"
+    )
 
 
 @pytest.mark.parametrize(

@@ -104,6 +104,7 @@ def test_replace_invalid_id_is_bad_request(client: httpx.Client) -> None:
     [
         {"type": "Thing", "name": {"type": "Relationship"}},
         {"type": "Thing", "name": prop(NULL)},
+        {"type": "Thing", "name": prop({"k": NULL})},
         {"type": "Thing", "bad name": prop(1)},
         {"type": "Bad Type"},
         {
@@ -111,7 +112,14 @@ def test_replace_invalid_id_is_bad_request(client: httpx.Client) -> None:
             "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [500, 0]}},
         },
     ],
-    ids=["relationship without object", "null value", "bad attr name", "bad type name", "bad geometry"],
+    ids=[
+        "relationship without object",
+        "null value",
+        "null inside JSON value",
+        "bad attr name",
+        "bad type name",
+        "bad geometry",
+    ],
 )
 def test_replace_with_invalid_body_changes_nothing(
     client: httpx.Client, stored: dict[str, Any], body: dict[str, Any]

@@ -112,6 +112,15 @@ def test_merge_dataset_instance_only(client: httpx.Client, stored: dict[str, Any
     assert got == {None: "default", DS1: "ONE"}
 
 
+def test_merge_null_with_dataset_id_deletes_only_that_instance(
+    client: httpx.Client, stored: dict[str, Any]
+) -> None:
+    """A null value with a datasetId deletes only that instance."""
+    assert merge(client, stored["id"], {"name": prop(NULL, datasetId=DS1)}).status_code == 204
+    got = [(i.get("datasetId"), i["value"]) for i in instances(get_json(client, stored["id"])["name"])]
+    assert got == [(None, "default")]
+
+
 def test_merge_adds_types(client: httpx.Client, stored: dict[str, Any]) -> None:
     """type in the fragment adds types; none is removed."""
     assert merge(client, stored["id"], {"type": "Device"}).status_code == 204
@@ -165,6 +174,29 @@ def test_merge_observed_at_parameter(client: httpx.Client, stored: dict[str, Any
     got = get_json(client, stored["id"])["airQualityLevel"]
     assert got["value"] == 9
     assert got["observedAt"] in (ts, "2025-06-01T12:00:00.000Z")
+
+
+def test_merge_observed_at_parameter_only_where_present(client: httpx.Client, stored: dict[str, Any]) -> None:
+    """The observedAt parameter does not add observedAt to merged attributes that had none."""
+    resp = merge(
+        client, stored["id"], {"untouched": prop("v2")}, params={"observedAt": "2025-06-01T12:00:00Z"}
+    )
+    assert resp.status_code == 204
+    assert get_json(client, stored["id"])["untouched"] == prop("v2")
+
+
+@pytest.mark.parametrize(
+    "params", [{"lang": "fr"}, {"lang": "fr", "format": "keyValues"}], ids=["concise", "kv"]
+)
+def test_merge_lang_replaces_one_language(client: httpx.Client, params: dict[str, str]) -> None:
+    """With lang=fr, a plain string for an existing LanguageProperty replaces only the fr entry (§6.5.3.4)."""
+    ent = make_entity(
+        street={"type": "LanguageProperty", "languageMap": {"fr": "Grand Place", "nl": "Grote Markt"}}
+    )
+    create(client, ent)
+    assert merge(client, ent["id"], {"street": "Place Royale"}, params=params).status_code == 204
+    got = get_json(client, ent["id"])["street"]
+    assert got == {"type": "LanguageProperty", "languageMap": {"fr": "Place Royale", "nl": "Grote Markt"}}
 
 
 def test_merge_keeps_created_at(client: httpx.Client, stored: dict[str, Any]) -> None:

@@ -153,6 +153,15 @@ def test_append_unknown_entity_is_not_found(client: httpx.Client) -> None:
     assert snapshot(client, eid) is None
 
 
+def test_append_type_mismatch_is_not_found(client: httpx.Client, stored: dict[str, Any]) -> None:
+    """Append with a type parameter the entity does not match gives 404 and changes nothing."""
+    before = snapshot(client, stored["id"])
+    assert_problem(
+        append(client, stored["id"], {"x": prop(1)}, params={"type": "Other"}), 404, "ResourceNotFound"
+    )
+    assert snapshot(client, stored["id"]) == before
+
+
 def test_append_invalid_id_is_bad_request(client: httpx.Client) -> None:
     """Append with an id that is not a URI gives 400 BadRequestData (TS 010_02)."""
     assert_problem(append(client, "thisisaninvaliduri", {"x": prop(1)}), 400, "BadRequestData")
@@ -170,11 +179,19 @@ def test_append_malformed_json_changes_nothing(client: httpx.Client, stored: dic
     [
         {"x": prop(NULL)},
         {"x": rel(NULL)},
+        {"x": prop({"k": NULL})},
         {"x": {"type": "Relationship"}},
         {"bad name": prop(1)},
         {"x": prop(1, datasetId="not a uri")},
     ],
-    ids=["null value", "null object", "relationship without object", "bad name", "bad datasetId"],
+    ids=[
+        "null value",
+        "null object",
+        "null inside JSON value",
+        "relationship without object",
+        "bad name",
+        "bad datasetId",
+    ],
 )
 def test_append_invalid_content_changes_nothing(
     client: httpx.Client, stored: dict[str, Any], body: Any

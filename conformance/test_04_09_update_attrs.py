@@ -60,6 +60,9 @@ def test_update_keeps_created_at(client: httpx.Client, stored: dict[str, Any]) -
     after = get_json(client, stored["id"], options="sysAttrs")
     assert after["temperature"]["createdAt"] == before["temperature"]["createdAt"]
     assert after["temperature"]["modifiedAt"] >= before["temperature"]["modifiedAt"]
+    assert after["createdAt"] == before["createdAt"]
+    assert after["modifiedAt"] >= before["modifiedAt"]
+    assert after["keep"] == before["keep"]
 
 
 def test_update_appends_missing_attribute(client: httpx.Client, stored: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import httpx
@@ -33,12 +34,18 @@ def allow_set(resp: httpx.Response) -> set[str]:
 
 # --- 405 ----------------------------------------------------------------------------------------
 
+# Our own broker serves GET and DELETE /entities (query, purge) from the query issue (#3) on; until
+# then its Allow header for /entities honestly lists POST only. Strict: the marker must go when they land.
+QUERY_PENDING = pytest.mark.xfail(
+    not os.environ.get("BROKER_URL"), reason="GET/DELETE /entities land with issue #3", strict=True
+)
+
 
 @pytest.mark.parametrize(
     ("method", "path", "expected"),
     [
-        ("PUT", "/entities", {"GET", "POST"}),
-        ("PATCH", "/entities", {"GET", "POST"}),
+        pytest.param("PUT", "/entities", {"GET", "POST"}, marks=QUERY_PENDING),
+        pytest.param("PATCH", "/entities", {"GET", "POST"}, marks=QUERY_PENDING),
         ("POST", "/entities/{id}", {"GET", "PUT", "PATCH", "DELETE"}),
         ("PUT", "/entities/{id}/attrs", {"POST", "PATCH"}),
         ("GET", "/entities/{id}/attrs", {"POST", "PATCH"}),

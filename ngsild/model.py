@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Final
 
 Doc = dict[str, Any]
@@ -98,7 +100,7 @@ class Change:
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _IRI_FORBIDDEN = re.compile(r"[\s<>\"{}|\\^`]")
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?Z$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?Z$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LANG_TAG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
 
@@ -119,25 +121,26 @@ def _is_simple_name(text: str) -> bool:
     return all(ch.isalnum() or ch == "_" for ch in text)
 
 
-def is_name(text: object) -> bool:
-    """The NGSI-LD name grammar (Annex A): ``letter (letter|digit|_)*``, optionally ``prefix:name``;
-    a full IRI is accepted wherever a name is."""
-    if not isinstance(text, str):
-        return False
+@lru_cache(maxsize=8192)
+def _is_name(text: str) -> bool:
     prefix, colon, local = text.partition(":")
     if not colon:
         return _is_simple_name(text)
     return (_is_simple_name(prefix) and _is_simple_name(local)) or is_uri(text)
 
 
+def is_name(text: object) -> bool:
+    """The NGSI-LD name grammar (Annex A): ``letter (letter|digit|_)*``, optionally ``prefix:name``;
+    a full IRI is accepted wherever a name is."""
+    return isinstance(text, str) and _is_name(text)
+
+
 def is_datetime(text: object) -> bool:
     """``YYYY-MM-DDThh:mm:ss[.f]Z`` naming a real instant."""
     if not isinstance(text, str) or _DATETIME.match(text) is None:
         return False
-    from datetime import datetime
-
     try:
-        datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")
+        datetime.fromisoformat(text[:19])
     except ValueError:
         return False
     return True

@@ -95,8 +95,10 @@ def attribute(insts: list[Doc], tm: TermMap, opts: RenderOptions) -> Any:
         if len(insts) == 1:
             return _simplified(insts[0], tm, opts)
         return {"dataset": {i.get("datasetId", "@none"): _simplified(i, tm, opts) for i in insts}}
-    rendered = [_instance(i, tm, opts) for i in insts]
-    return rendered[0] if len(rendered) == 1 else rendered
+    if len(insts) == 1:
+        return _instance(insts[0], tm, opts)
+    # Several instances: each stays an object, or a concise array would read back as one value.
+    return [_instance(i, tm, opts, collapse=False) for i in insts]
 
 
 def _simplified(inst: Doc, tm: TermMap, opts: RenderOptions) -> Any:
@@ -123,7 +125,7 @@ def _compact_vocab(value: Any, tm: TermMap) -> Any:
     return [tm.compact(v) for v in value] if isinstance(value, list) else tm.compact(value)
 
 
-def _instance(inst: Doc, tm: TermMap, opts: RenderOptions) -> Any:
+def _instance(inst: Doc, tm: TermMap, opts: RenderOptions, *, collapse: bool = True) -> Any:
     kind = KIND_BY_NAME[inst["type"]]
     member = VALUE_MEMBER[kind]
     out: dict[str, Any] = {"type": kind.value}
@@ -160,14 +162,17 @@ def _instance(inst: Doc, tm: TermMap, opts: RenderOptions) -> Any:
                 sub_insts, tm, RenderOptions(opts.form, opts.sys_attrs, lang=opts.lang)
             )
     if opts.form is Form.CONCISE:
-        return _concise(out, kind, member)
+        return _concise(out, kind, member, collapse)
     return out
 
 
-def _concise(out: dict[str, Any], kind: AttrKind, member: str) -> Any:
-    """Drop ``type``; collapse to the bare value where concise input would infer the same kind."""
+def _concise(out: dict[str, Any], kind: AttrKind, member: str, collapse: bool) -> Any:
+    """Drop ``type`` unless concise input would infer another kind; collapse to the bare value
+    where it reads back the same (concise is lossless, §4.5.3.3)."""
+    if kind is AttrKind.PROPERTY and is_geometry_shaped(out.get("value")):
+        return out  # without its type, a Property holding a geometry would read back as a GeoProperty
     del out["type"]
-    if len(out) == 1 and member in out:
+    if collapse and len(out) == 1 and member in out:
         value = out[member]
         if kind is AttrKind.GEO_PROPERTY:
             return value

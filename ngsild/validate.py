@@ -34,7 +34,13 @@ from ngsild.model import (
     is_uri,
 )
 
+_ENTITY_LEVEL = frozenset({"id", "@id", "type", "@type", "scope", "@context", "expiresAt"}) | SYSTEM_TIMES
 _IGNORED_INSTANCE_MEMBERS = SYSTEM_TIMES | {"instanceId"} | OUTPUT_ONLY_MEMBERS
+_NOT_SUB_ATTRIBUTES = (
+    VALUE_MEMBERS
+    | _IGNORED_INSTANCE_MEMBERS
+    | {"type", "unitCode", "datasetId", "observedAt", "expiresAt", "valueType", "objectType"}
+)
 _RESERVED_IRIS = frozenset(NGSI_LD + t for t in NON_REIFIED_TERMS) | frozenset(
     {NGSI_LD + "hasValue", NGSI_LD + "hasObject", NGSI_LD + "hasLanguageMap", NGSI_LD + "hasVocab",
      NGSI_LD + "hasJSON", NGSI_LD + "hasValueList", NGSI_LD + "hasObjectList", NGSI_LD + "hasObjectType",
@@ -89,9 +95,7 @@ def entity(payload: Any, tm: TermMap, rules: Rules) -> Doc:
     if "scope" in payload:
         out["scope"] = scope(payload["scope"], rules)
     if "expiresAt" in payload:
-        if not is_datetime(payload["expiresAt"]):
-            raise _bad(f"expiresAt {payload['expiresAt']!r} is not a DateTime (YYYY-MM-DDThh:mm:ssZ)")
-        out["expiresAt"] = payload["expiresAt"]
+        out["expiresAt"] = _datetime("(entity)", "expiresAt", payload["expiresAt"])
     attrs: dict[str, list[Doc]] = out["attrs"]
     for name, raw in payload.items():
         if name in ("id", "@id", "type", "@type", "scope", "expiresAt", "@context") or name in SYSTEM_TIMES:
@@ -211,9 +215,11 @@ def _finish(name: str, kind: AttrKind | None, raw: dict[str, Any], tm: TermMap, 
     """Validate the members of one instance of ``kind`` (None: a partial fragment of unknown kind)."""
     out: Doc = {} if kind is None else {"type": kind.value}
     member = None if kind is None else VALUE_MEMBER[kind]
-    for other in VALUE_MEMBERS:
-        if other in raw and other != member and kind is not None:
-            raise _bad(f"attribute {name!r}: a {kind.value} cannot have a {other!r} member")
+    keys = raw.keys()
+    if kind is not None:
+        foreign = (keys & VALUE_MEMBERS) - {member}
+        if foreign:
+            raise _bad(f"attribute {name!r}: a {kind.value} cannot have a {foreign.pop()!r} member")
     if kind is not None and member is not None:
         if member not in raw:
             if not rules.partial:
@@ -234,13 +240,10 @@ def _finish(name: str, kind: AttrKind | None, raw: dict[str, Any], tm: TermMap, 
             if not is_uri(dataset) or dataset == NULL:
                 raise _bad(f"attribute {name!r}: datasetId {dataset!r} is not a URI")
             out["datasetId"] = dataset
-    for stamp in ("observedAt", "expiresAt"):
-        if stamp in raw:
-            if not is_datetime(raw[stamp]):
-                raise _bad(
-                    f"attribute {name!r}: {stamp} {raw[stamp]!r} is not a DateTime (YYYY-MM-DDThh:mm:ssZ)"
-                )
-            out[stamp] = raw[stamp]
+    if "observedAt" in raw:
+        out["observedAt"] = _datetime(name, "observedAt", raw["observedAt"])
+    if "expiresAt" in raw:
+        out["expiresAt"] = _datetime(name, "expiresAt", raw["expiresAt"])
     if "valueType" in raw:
         if not isinstance(raw["valueType"], str):
             raise _bad(f"attribute {name!r}: valueType must be a string")
@@ -254,13 +257,8 @@ def _finish(name: str, kind: AttrKind | None, raw: dict[str, Any], tm: TermMap, 
         expanded = [tm.expand(t) for t in object_types]
         out["objectType"] = expanded if isinstance(raw["objectType"], list) else expanded[0]
     subs: dict[str, list[Doc]] = {}
-    for key, sub in raw.items():
-        if (
-            key in VALUE_MEMBERS
-            or key in ("type", "unitCode", "datasetId", "observedAt", "expiresAt", "valueType", "objectType")
-            or key in _IGNORED_INSTANCE_MEMBERS
-        ):
-            continue
+    for key in keys - _NOT_SUB_ATTRIBUTES:
+        sub = raw[key]
         if key.startswith("@"):
             raise _bad(f"attribute {name!r}: the member {key!r} is not allowed inside an attribute")
         sub_iri = attribute_name(key, tm)
@@ -274,6 +272,12 @@ def _finish(name: str, kind: AttrKind | None, raw: dict[str, Any], tm: TermMap, 
     if rules.partial and len(out) == 0:
         raise _bad(f"the fragment for attribute {name!r} is empty")
     return out
+
+
+def _datetime(name: str, member: str, value: Any) -> str:
+    if not is_datetime(value):
+        raise _bad(f"attribute {name!r}: {member} {value!r} is not a DateTime (YYYY-MM-DDThh:mm:ssZ)")
+    return str(value).replace(",", ".")  # a decimal comma is accepted on input only (§4.6.3)
 
 
 def _value(name: str, kind: AttrKind, value: Any, tm: TermMap, rules: Rules) -> Any:
@@ -359,6 +363,8 @@ def _check_no_json_null(name: str, value: Any, rules: Rules) -> None:
         item = stack.pop()
         if item is None:
             raise _bad(f"attribute {name!r}: JSON null is not allowed inside a value")
+        if item is not value and isinstance(item, str) and item == NULL:
+            raise _bad(f"attribute {name!r}: the NGSI-LD Null inside a value is only allowed in merge")
         if isinstance(item, dict):
             stack.extend(item.values())
         elif isinstance(item, list):
@@ -377,30 +383,31 @@ def is_null_instance(inst: Doc) -> bool:
 # ---- simplified (keyValues) input: merge only -----------------------------------------------------
 
 
-def simplified_fragment(payload: Any, tm: TermMap, existing: Doc, *, lang: str | None = None) -> Doc:
-    """A keyValues merge body: each bare value becomes an instance of the existing attribute's kind
-    (a new attribute is inferred as in concise input)."""
+def merge_fragment(payload: Any, tm: TermMap, existing: Doc, *, simplified: bool, lang: str | None) -> Doc:
+    """A merge body read against the stored entity, for the two cases that need its kinds:
+
+    - ``simplified`` (format=keyValues): each bare value becomes an instance of the existing
+      attribute's kind; a new attribute is inferred as in concise input;
+    - ``lang``: a plain string for an existing LanguageProperty replaces only that language
+      (the deep merge keeps the other entries).
+    """
     if not isinstance(payload, dict):
         raise _bad("the payload must be a JSON object")
     normalized: dict[str, Any] = {}
     for name, raw in payload.items():
-        if name in ("id", "@id", "type", "@type", "scope", "@context", "expiresAt") or name in SYSTEM_TIMES:
-            normalized[name] = raw
+        normalized[name] = raw
+        if name in _ENTITY_LEVEL or raw == NULL:
             continue
         current = existing["attrs"].get(attribute_name(name, tm))
-        if not current or raw == NULL:
-            normalized[name] = raw
+        if not current:
             continue
         kind = KIND_BY_NAME[current[0]["type"]]
-        if isinstance(raw, dict) and (
-            raw.get("type") in KIND_BY_NAME or any(m in raw for m in VALUE_MEMBERS)
-        ):
-            normalized[name] = raw
+        if kind is AttrKind.LANGUAGE_PROPERTY and isinstance(raw, str) and (simplified or lang is not None):
+            normalized[name] = {"type": kind.value, "languageMap": {lang or "@none": raw}}
+        elif not simplified or _looks_like_instance(raw):
+            continue
         elif kind is AttrKind.LANGUAGE_PROPERTY and isinstance(raw, dict) and "languageMap" in raw:
             normalized[name] = {"type": kind.value, **raw}
-        elif kind is AttrKind.LANGUAGE_PROPERTY and isinstance(raw, str):
-            # With lang=xx only that language is replaced; the deep merge keeps the others.
-            normalized[name] = {"type": kind.value, "languageMap": {lang or "@none": raw}}
         else:
             normalized[name] = {"type": kind.value, VALUE_MEMBER[kind]: raw}
     return entity(normalized, tm, MERGE)

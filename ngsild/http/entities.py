@@ -102,6 +102,7 @@ async def merge(request: Request, params: dict[str, str]) -> Response:
     observed_at = request.query_params.get("observedAt")
     if observed_at is not None and not is_datetime(observed_at):
         raise BadRequestData(f"observedAt={observed_at!r} is not a DateTime")
+    observed_at = observed_at and observed_at.replace(",", ".")
     body, ctx = await body_with_context(request, broker, merge_patch=True)
     await entities.merge_entity(
         broker, ctx.tenant, entity_id, body, ctx.tm, types_of(request, ctx),

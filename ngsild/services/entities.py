@@ -98,12 +98,17 @@ async def merge_entity(
     observed_at: str | None = None,
     lang: str | None = None,
 ) -> None:
-    """Merge Entity (§5.6.17). A simplified body needs the stored kinds, so it is validated against each
-    read inside the update; an error there still happens before the write."""
-    fragment = None if simplified else validate.entity(payload, tm, validate.MERGE)
+    """Merge Entity (§5.6.17). A simplified body (or one with ``lang``) needs the stored kinds, so it is
+    validated against each read inside the update; an error there still happens before the write."""
+    needs_stored_kinds = simplified or lang is not None
+    fragment = None if needs_stored_kinds else validate.entity(payload, tm, validate.MERGE)
 
     def apply(old: Doc) -> tuple[Doc, None]:
-        frag = fragment if fragment is not None else validate.simplified_fragment(payload, tm, old, lang=lang)
+        frag = (
+            fragment
+            if fragment is not None
+            else validate.merge_fragment(payload, tm, old, simplified=simplified, lang=lang)
+        )
         return updates.merge(old, frag, broker.now(), observed_at=observed_at), None
 
     await _modify(broker, tenant, entity_id, types, "merge", apply)
