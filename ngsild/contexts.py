@@ -42,6 +42,7 @@ class ContextLimits:
     ttl_s: float = 3600.0
     unavailable_status: int = 503
     compiled_cache_size: int = 1024
+    document_cache_size: int = 1024
 
 
 @dataclass
@@ -50,7 +51,7 @@ class ContextResolver:
     egress: EgressPolicy
     clock: Clock
     limits: ContextLimits = field(default_factory=ContextLimits)
-    _documents: dict[str, CachedContext] = field(default_factory=dict)
+    _documents: OrderedDict[str, CachedContext] = field(default_factory=OrderedDict)
     _inflight: dict[str, asyncio.Future[CachedContext]] = field(default_factory=dict)
     _compiled: OrderedDict[bytes, tuple[TermMap, datetime | None]] = field(default_factory=OrderedDict)
 
@@ -117,6 +118,9 @@ class ContextResolver:
             del self._inflight[url]
         future.set_result(cached)
         self._documents[url] = cached
+        self._documents.move_to_end(url)
+        while len(self._documents) > self.limits.document_cache_size:
+            self._documents.popitem(last=False)
         return cached
 
     def _unavailable(self, detail: str, url: str) -> LdContextNotAvailable:

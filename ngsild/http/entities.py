@@ -117,7 +117,7 @@ async def delete(request: Request, params: dict[str, str]) -> Response:
     check_params(request, _COMMON)
     broker = broker_of(request)
     entity_id = entity_id_of(params["entityId"])
-    ctx = await context_for_read(request, broker)
+    ctx = await context_for_read(request, broker, body=False)
     await entities.delete_entity(broker, ctx.tenant, entity_id, types_of(request, ctx))
     return no_content()
 
@@ -183,7 +183,7 @@ async def delete_attr(request: Request, params: dict[str, str]) -> Response:
     check_params(request, _COMMON | {"datasetId", "deleteAll"})
     broker = broker_of(request)
     entity_id = entity_id_of(params["entityId"])
-    ctx = await context_for_read(request, broker)
+    ctx = await context_for_read(request, broker, body=False)
     attr = params["attrId"]
     iri = ctx.tm.expand("scope") if attr == "scope" else attribute_name(attr, ctx.tm)
     dataset = request.query_params.get("datasetId")

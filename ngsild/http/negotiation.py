@@ -174,9 +174,12 @@ async def read_json(request: Request, max_bytes: int) -> Any:
         raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
 
 
-async def context_for_read(request: Request, broker: Broker, *, geo: bool = False) -> RequestContext:
-    """GET and DELETE: the @context comes from the Link header, else the core context."""
-    media_type = negotiate(request, geo=geo)
+async def context_for_read(
+    request: Request, broker: Broker, *, geo: bool = False, body: bool = True
+) -> RequestContext:
+    """GET and DELETE: the @context comes from the Link header, else the core context.
+    ``body=False`` (a DELETE answers 204): the Accept header does not matter."""
+    media_type = negotiate(request, geo=geo) if body else JSON
     tenant = tenant_of(request)
     url = link_context(request)
     tm = await broker.contexts.term_map(url) if url else await broker.contexts.term_map([])
