@@ -125,25 +125,28 @@ def _compact_vocab(value: Any, tm: TermMap) -> Any:
     return [tm.compact(v) for v in value] if isinstance(value, list) else tm.compact(value)
 
 
+_PLAIN_VALUE = frozenset({"Property", "ListProperty"})
+_STRUCTURED = (dict, list)
+
+
 def _instance(inst: Doc, tm: TermMap, opts: RenderOptions, *, collapse: bool = True) -> Any:
-    kind = KIND_BY_NAME[inst["type"]]
-    member = VALUE_MEMBER[kind]
-    out: dict[str, Any] = {"type": kind.value}
+    # The hot path of every read: plain string dispatch on the stored kind name, no enum lookups.
+    kind_name: str = inst["type"]
+    member = _MEMBER_BY_KIND[kind_name]
     value = inst[member]
-    match kind:
-        case AttrKind.PROPERTY | AttrKind.LIST_PROPERTY:
-            out[member] = tm.compact_value(value)
-        case AttrKind.VOCAB_PROPERTY:
-            out[member] = _compact_vocab(value, tm)
-        case AttrKind.LIST_RELATIONSHIP:
-            out[member] = [{"object": target} for target in value]
-        case AttrKind.LANGUAGE_PROPERTY if opts.lang is not None:
-            chosen = opts.lang.choose(value)
-            out = {"type": AttrKind.PROPERTY.value, "value": None if chosen is None else value[chosen]}
-            out["lang"] = chosen
-            kind, member = AttrKind.PROPERTY, "value"
-        case _:
-            out[member] = value
+    out: dict[str, Any] = {"type": kind_name}
+    if kind_name in _PLAIN_VALUE:
+        out[member] = tm.compact_value(value) if isinstance(value, _STRUCTURED) else value
+    elif kind_name == "VocabProperty":
+        out[member] = _compact_vocab(value, tm)
+    elif kind_name == "ListRelationship":
+        out[member] = [{"object": target} for target in value]
+    elif kind_name == "LanguageProperty" and opts.lang is not None:
+        chosen = opts.lang.choose(value)
+        out = {"type": "Property", "value": None if chosen is None else value[chosen], "lang": chosen}
+        kind_name, member = "Property", "value"
+    else:
+        out[member] = value
     for key in _META_ORDER:
         if key in inst:
             item = inst[key]
@@ -157,13 +160,15 @@ def _instance(inst: Doc, tm: TermMap, opts: RenderOptions, *, collapse: bool = T
         out["modifiedAt"] = inst["modifiedAt"]
     subs = inst.get("attrs")
     if subs:
+        sub_opts = RenderOptions(opts.form, opts.sys_attrs, lang=opts.lang)
         for iri, sub_insts in subs.items():
-            out[tm.compact(iri)] = attribute(
-                sub_insts, tm, RenderOptions(opts.form, opts.sys_attrs, lang=opts.lang)
-            )
+            out[tm.compact(iri)] = attribute(sub_insts, tm, sub_opts)
     if opts.form is Form.CONCISE:
-        return _concise(out, kind, member, collapse)
+        return _concise(out, KIND_BY_NAME[kind_name], member, collapse)
     return out
+
+
+_MEMBER_BY_KIND = {kind.value: member for kind, member in VALUE_MEMBER.items()}
 
 
 def _concise(out: dict[str, Any], kind: AttrKind, member: str, collapse: bool) -> Any:

@@ -111,6 +111,8 @@ def append(old: Doc, fragment: Doc, now: str, *, no_overwrite: bool) -> tuple[Do
     _check_same_id(old, fragment)
     doc, result = _shallow(old), UpdateResult()
     _add_types(doc, fragment.get("type"))
+    if "expiresAt" in fragment:
+        doc["expiresAt"] = fragment["expiresAt"]
     if "scope" in fragment:
         current = doc.get("scope", [])
         doc["scope"] = list(dict.fromkeys(current + fragment["scope"])) if no_overwrite else fragment["scope"]
@@ -141,6 +143,8 @@ def update(old: Doc, fragment: Doc, now: str) -> tuple[Doc, UpdateResult]:
     _check_same_id(old, fragment)
     doc, result = _shallow(old), UpdateResult()
     _add_types(doc, fragment.get("type"))
+    if "expiresAt" in fragment:
+        doc["expiresAt"] = fragment["expiresAt"]
     if "scope" in fragment:
         if "scope" not in doc:
             result.skip(SCOPE_IRI, "the entity has no scope to update")
@@ -161,9 +165,9 @@ def update(old: Doc, fragment: Doc, now: str) -> tuple[Doc, UpdateResult]:
                     continue
                 del targets[index]
             elif index is None:
-                targets.append(_stamp(inst, now))
+                targets.append(_stamp(_without_nulls(inst), now))
             else:
-                targets[index] = _stamp(inst, now, targets[index]["createdAt"])
+                targets[index] = _stamp(_without_nulls(inst), now, targets[index]["createdAt"])
             changed = True
         if changed:
             result.updated.append(iri)
@@ -199,7 +203,7 @@ def _merge_attrs(
                 if index is not None:
                     del targets[index]
             elif index is None:
-                targets.append(_stamp(_drop_nested_nulls(inst), now))
+                targets.append(_stamp(_without_nulls(inst), now))
             else:
                 targets[index] = _merge_instance(targets[index], inst, now, observed_at)
         if targets:
@@ -242,6 +246,26 @@ def _merge_json(old: Any, patch: Any) -> Any:
             out.pop(key, None)
         else:
             out[key] = _merge_json(old.get(key), value)
+    return out
+
+
+def _without_nulls(inst: Doc) -> Doc:
+    """A new instance built from a fragment: NGSI-LD Nulls (delete markers) inside it mean "absent",
+    for keys of its JSON value and for whole sub-attributes alike."""
+    out = dict(inst)
+    if isinstance(out.get("value"), dict | list):
+        out["value"] = _drop_nested_nulls(out["value"])
+    subs = inst.get("attrs")
+    if subs:
+        kept = {
+            iri: [_without_nulls(s) for s in sub_insts if not is_null_instance(s)]
+            for iri, sub_insts in subs.items()
+        }
+        kept = {iri: sub_insts for iri, sub_insts in kept.items() if sub_insts}
+        if kept:
+            out["attrs"] = kept
+        else:
+            del out["attrs"]
     return out
 
 
@@ -301,9 +325,9 @@ def partial_update(old: Doc, iri: str, patch: Doc, now: str) -> Doc:
                         if at is not None:
                             del existing[at]
                     elif at is None:
-                        existing.append(_stamp(sub, now))
+                        existing.append(_stamp(_without_nulls(sub), now))
                     else:
-                        existing[at] = _stamp(sub, now, existing[at]["createdAt"])
+                        existing[at] = _stamp(_without_nulls(sub), now, existing[at]["createdAt"])
                 if not subs[sub_iri]:
                     del subs[sub_iri]
             if subs:

@@ -170,6 +170,18 @@ def _looks_like_instance(item: Any) -> bool:
     return isinstance(item, dict) and ("type" in item or any(m in item for m in VALUE_MEMBERS))
 
 
+def partial_instance(name: str, raw: Any, tm: TermMap, stored_kind: str) -> Doc:
+    """A Partial Attribute Update fragment (§5.6.4), read as the stored attribute's kind unless it
+    names its own type, so the kind's member rules apply (no unitCode on a Relationship, ...)."""
+    if not isinstance(raw, dict):
+        raise _bad(f"the fragment for attribute {name!r} must be a JSON object")
+    if not raw.keys() - {"type"}:
+        raise _bad(f"the fragment for attribute {name!r} is empty: give the members to change")
+    if raw.get("value") == NULL or any(raw.get(m) == NULL for m in VALUE_MEMBERS):
+        return instance(name, raw, tm, PARTIAL)
+    return instance(name, {"type": stored_kind, **raw}, tm, PARTIAL)
+
+
 def instance(name: str, raw: Any, tm: TermMap, rules: Rules) -> Doc:
     """One attribute instance, normalized or concise."""
     if raw is None:
@@ -269,8 +281,6 @@ def _finish(name: str, kind: AttrKind | None, raw: dict[str, Any], tm: TermMap, 
         _check_datasets(f"{name}.{key}", subs[sub_iri])
     if subs:
         out["attrs"] = subs
-    if rules.partial and len(out) == 0:
-        raise _bad(f"the fragment for attribute {name!r} is empty")
     return out
 
 
@@ -343,6 +353,8 @@ def _value(name: str, kind: AttrKind, value: Any, tm: TermMap, rules: Rules) -> 
             targets = [t.get("object") if isinstance(t, dict) else t for t in value]
             if not all(is_uri(t) for t in targets):
                 raise _bad(f"attribute {name!r}: objectList must hold URIs or {{'object': URI}} items")
+            if NULL in targets and (targets != [NULL] or not rules.allow_null):
+                raise _bad(f"attribute {name!r}: the NGSI-LD Null is only allowed as the whole objectList")
             return targets
     raise AssertionError(kind)  # pragma: no cover
 
@@ -402,6 +414,13 @@ def merge_fragment(payload: Any, tm: TermMap, existing: Doc, *, simplified: bool
         if not current:
             continue
         kind = KIND_BY_NAME[current[0]["type"]]
+        if simplified and _looks_like_instance(raw):
+            written = _kind(name, raw, tm)
+            if written is not None and written is not kind:
+                raise _bad(
+                    f"attribute {name!r} is a {kind.value}; "
+                    f"a keyValues merge cannot make it a {written.value}"
+                )
         if kind is AttrKind.LANGUAGE_PROPERTY and isinstance(raw, str) and (simplified or lang is not None):
             normalized[name] = {"type": kind.value, "languageMap": {lang or "@none": raw}}
         elif not simplified or _looks_like_instance(raw):

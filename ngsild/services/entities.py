@@ -167,16 +167,25 @@ async def partial_update_attr(
     types: TypeSelector | None,
 ) -> None:
     iri = validate.attribute_name(attr, tm)
-    if not isinstance(payload, dict):
-        raise BadRequestData("the attribute fragment must be a JSON object")
-    patch = validate.instance(attr, payload, tm, validate.PARTIAL)
+    if not isinstance(payload, dict) or not payload.keys() - {"type"}:
+        raise BadRequestData(f"the fragment for attribute {attr!r} must be a non-empty JSON object")
+
+    def apply(old: Doc) -> tuple[Doc, None]:
+        dataset = payload.get("datasetId")
+        dataset = None if dataset == "@none" else dataset
+        stored = old["attrs"].get(iri, [])
+        target = next((i for i in stored if i.get("datasetId") == dataset), None)
+        kind = target["type"] if target else "Property"  # a missing instance is a 404 in partial_update
+        patch = validate.partial_instance(attr, payload, tm, kind)
+        return updates.partial_update(old, iri, patch, broker.now()), None
+
     await _modify(
         broker,
         tenant,
         entity_id,
         types,
         "update",
-        lambda old: (updates.partial_update(old, iri, patch, broker.now()), None),
+        apply,
     )
 
 
