@@ -67,7 +67,9 @@ def wait_ready(server: Server, path: str, timeout_s: float = 30.0) -> float:
     with httpx.Client(timeout=1.0) as client:
         while time.monotonic() < deadline:
             if server.process.poll() is not None:
-                raise RuntimeError(f"{server.name} exited with {server.process.returncode}: {log_tail(server)}")
+                raise RuntimeError(
+                    f"{server.name} exited with {server.process.returncode}: {log_tail(server)}"
+                )
             with contextlib.suppress(httpx.HTTPError):
                 client.get(server.url + path)
                 return time.monotonic() - server.started_at
@@ -128,6 +130,15 @@ def rss_bytes(pid: int) -> int:
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1]) * 1024
     return total
+
+
+def cpu_times(cpu: int = SERVER_CPU) -> tuple[float, float]:
+    """(busy, steal) seconds of one CPU since boot, from /proc/stat."""
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith(f"cpu{cpu} "):
+            user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in line.split()[1:9])
+            return ((user + nice + system + irq + softirq) / CLOCK_TICKS, steal / CLOCK_TICKS)
+    return (0.0, 0.0)
 
 
 def stop_server(server: Server, grace_s: float = 5.0) -> None:

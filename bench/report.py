@@ -36,6 +36,7 @@ def median_iqr(values: Sequence[float]) -> tuple[float, float, float]:
 def side_summary(label: str, bursts: list[Burst]) -> dict[str, Any]:
     requests = sum(b.requests for b in bursts)
     cpu_s = sum(b.cpu_s for b in bursts)
+    seconds = sum(b.duration_s for b in bursts)
     return {
         "label": label,
         "rps": round(statistics.median(b.rps for b in bursts), 1) if bursts else None,
@@ -45,6 +46,8 @@ def side_summary(label: str, bursts: list[Burst]) -> dict[str, Any]:
         "p99_ms": round(pooled_percentile(bursts, 99), 3),
         "max_ms": round(max((b.latency_max_us for b in bursts), default=0) / 1000, 3),
         "cpu_us_per_req": round(cpu_s / requests * 1e6, 1) if requests else None,
+        "cpu0_other_pct": round(sum(b.cpu_other_s for b in bursts) / seconds * 100, 1) if seconds else None,
+        "cpu0_steal_pct": round(sum(b.cpu_steal_s for b in bursts) / seconds * 100, 1) if seconds else None,
         "non2xx": sum(b.non2xx for b in bursts),
         "socket_errors": sum(b.socket_errors for b in bursts),
     }
@@ -87,7 +90,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def results_table(records: list[dict[str, Any]]) -> str:
     header = ["scenario", "data", "c", "req/s", "B0 req/s", "ratio [IQR]", "p50 ms", "p95 ms", "p99 ms"]
-    header += ["CPU us/req (B0)", "errors"]
+    header += ["CPU us/req (B0)", "errors", "noise %"]
     rows = []
     for r in records:
         if r.get("kind") != "result":
@@ -106,9 +109,17 @@ def results_table(records: list[dict[str, Any]]) -> str:
                 _fmt(r["p99_ms"]),
                 f"{_fmt(r['cpu_us_per_req'], 0)} ({_fmt(base['cpu_us_per_req'], 0)})",
                 str(r["errors"]),
+                f"{noise_pct(r):.0f}",
             ]
         )
     return _table(header, rows)
+
+
+def noise_pct(record: dict[str, Any]) -> float:
+    """Share of the servers' CPU that others (and steal) took during the bursts, over both sides."""
+    sides = (record, record["baseline"])
+    parts = [(side.get("cpu0_other_pct") or 0.0) + (side.get("cpu0_steal_pct") or 0.0) for side in sides]
+    return sum(parts) / 2
 
 
 def checks_table(checks: list[Check]) -> str:

@@ -34,6 +34,8 @@ class Burst:
     ok: int = 0
     failed: int = 0
     cpu_s: float = 0.0
+    cpu_other_s: float = 0.0  # busy time of the servers' CPU not spent by the measured server
+    cpu_steal_s: float = 0.0
     extra: dict[str, int] = field(default_factory=dict)
 
     @property

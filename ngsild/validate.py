@@ -36,6 +36,8 @@ from ngsild.model import (
 
 _ENTITY_LEVEL = frozenset({"id", "@id", "type", "@type", "scope", "@context", "expiresAt"}) | SYSTEM_TIMES
 _IGNORED_INSTANCE_MEMBERS = SYSTEM_TIMES | {"instanceId"} | OUTPUT_ONLY_MEMBERS
+_META_MEMBERS = frozenset({"unitCode", "datasetId", "observedAt", "expiresAt", "valueType", "objectType"})
+_KIND_NAME = {kind: kind.value for kind in AttrKind}
 _NOT_SUB_ATTRIBUTES = (
     VALUE_MEMBERS
     | _IGNORED_INSTANCE_MEMBERS
@@ -98,13 +100,17 @@ def entity(payload: Any, tm: TermMap, rules: Rules) -> Doc:
         out["expiresAt"] = _datetime("(entity)", "expiresAt", payload["expiresAt"])
     attrs: dict[str, list[Doc]] = out["attrs"]
     for name, raw in payload.items():
-        if name in ("id", "@id", "type", "@type", "scope", "expiresAt", "@context") or name in SYSTEM_TIMES:
+        if name in _ENTITY_LEVEL:
             continue
         iri = attribute_name(name, tm)
         if raw is None:
             raise _bad(f"attribute {name!r} is null; use the NGSI-LD Null 'urn:ngsi-ld:null' to delete")
-        attrs.setdefault(iri, []).extend(instances(name, raw, tm, rules))
-        _check_datasets(name, attrs[iri])
+        found = instances(name, raw, tm, rules)
+        if iri in attrs:  # the same attribute spelled twice (a term and its IRI)
+            found = attrs[iri] + found
+        if len(found) > 1:
+            _check_datasets(name, found)
+        attrs[iri] = found
     return out
 
 
@@ -225,19 +231,29 @@ def _kind(name: str, raw: dict[str, Any], tm: TermMap) -> AttrKind | None:
 
 def _finish(name: str, kind: AttrKind | None, raw: dict[str, Any], tm: TermMap, rules: Rules) -> Doc:
     """Validate the members of one instance of ``kind`` (None: a partial fragment of unknown kind)."""
-    out: Doc = {} if kind is None else {"type": kind.value}
+    out: Doc = {} if kind is None else {"type": _KIND_NAME[kind]}
     member = None if kind is None else VALUE_MEMBER[kind]
     keys = raw.keys()
     if kind is not None:
-        foreign = (keys & VALUE_MEMBERS) - {member}
-        if foreign:
-            raise _bad(f"attribute {name!r}: a {kind.value} cannot have a {foreign.pop()!r} member")
+        present = keys & VALUE_MEMBERS
+        if len(present) > 1 or (present and member not in present):
+            foreign = sorted(present - {member})[0]
+            raise _bad(f"attribute {name!r}: a {kind.value} cannot have a {foreign!r} member")
     if kind is not None and member is not None:
         if member not in raw:
             if not rules.partial:
                 raise _bad(f"attribute {name!r}: a {kind.value} needs a {member!r} member")
         else:
             out[member] = _value(name, kind, raw[member], tm, rules)
+    if keys & _META_MEMBERS:
+        _finish_meta(name, kind, raw, tm, out)
+    # Keys not copied into ``out`` are sub-attributes or ignored members (``type`` may be inferred).
+    if len(keys) > len(out) - (kind is not None and "type" not in raw):
+        _finish_sub_attributes(name, raw, keys, tm, rules, out)
+    return out
+
+
+def _finish_meta(name: str, kind: AttrKind | None, raw: dict[str, Any], tm: TermMap, out: Doc) -> None:
     if "unitCode" in raw:
         if kind not in (None, AttrKind.PROPERTY, AttrKind.LIST_PROPERTY):
             raise _bad(
@@ -268,6 +284,11 @@ def _finish(name: str, kind: AttrKind | None, raw: dict[str, Any], tm: TermMap, 
             raise _bad(f"attribute {name!r}: objectType must name entity types")
         expanded = [tm.expand(t) for t in object_types]
         out["objectType"] = expanded if isinstance(raw["objectType"], list) else expanded[0]
+
+
+def _finish_sub_attributes(
+    name: str, raw: dict[str, Any], keys: Any, tm: TermMap, rules: Rules, out: Doc
+) -> None:
     subs: dict[str, list[Doc]] = {}
     for key in keys - _NOT_SUB_ATTRIBUTES:
         sub = raw[key]
@@ -277,11 +298,12 @@ def _finish(name: str, kind: AttrKind | None, raw: dict[str, Any], tm: TermMap, 
         if sub is None:
             raise _bad(f"sub-attribute {name}.{key} is null")
         sub_rules = Rules(allow_null=rules.allow_null, allow_nested_null=rules.allow_nested_null)
-        subs.setdefault(sub_iri, []).extend(instances(f"{name}.{key}", sub, tm, sub_rules))
-        _check_datasets(f"{name}.{key}", subs[sub_iri])
+        found = subs.get(sub_iri, []) + instances(f"{name}.{key}", sub, tm, sub_rules)
+        if len(found) > 1:
+            _check_datasets(f"{name}.{key}", found)
+        subs[sub_iri] = found
     if subs:
         out["attrs"] = subs
-    return out
 
 
 def _datetime(name: str, member: str, value: Any) -> str:
@@ -290,8 +312,15 @@ def _datetime(name: str, member: str, value: Any) -> str:
     return str(value).replace(",", ".")  # a decimal comma is accepted on input only (§4.6.3)
 
 
+_SCALARS = (int, float, bool)
+
+
 def _value(name: str, kind: AttrKind, value: Any, tm: TermMap, rules: Rules) -> Any:
     """Validate and expand the value member of one instance."""
+    if kind is AttrKind.PROPERTY and (
+        value.__class__ in _SCALARS or (value.__class__ is str and value != NULL)
+    ):
+        return value  # the common case, settled without the general checks below
     if _is_null_form(kind, value):
         if not rules.allow_null:
             raise _bad(f"attribute {name!r}: the NGSI-LD Null is only allowed in update and merge")

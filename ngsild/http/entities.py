@@ -8,6 +8,7 @@ from starlette.responses import Response
 from ngsild import render
 from ngsild.errors import BadRequestData, OperationNotSupported, ResourceNotFound
 from ngsild.http.negotiation import (
+    Query,
     RequestContext,
     body_with_context,
     check_params,
@@ -41,15 +42,15 @@ def entity_id_of(raw: str) -> str:
     return raw
 
 
-def types_of(request: Request, ctx: RequestContext) -> TypeSelector | None:
-    raw = request.query_params.get("type")
+def types_of(query: Query, ctx: RequestContext) -> TypeSelector | None:
+    raw = query.get("type")
     return None if raw is None else parse_type_selector(raw, ctx.tm.expand)
 
 
-def _refuse_unsupported(request: Request) -> None:
-    if request.query_params.get("join", "@none") != "@none":
+def _refuse_unsupported(query: Query) -> None:
+    if query.get("join", "@none") != "@none":
         raise OperationNotSupported("linked entity retrieval (join) is not supported by this broker yet")
-    if "entityMap" in request.query_params:
+    if "entityMap" in query:
         raise OperationNotSupported("EntityMaps are not supported by this broker yet")
 
 
@@ -57,22 +58,22 @@ def _update_result(result: UpdateResult) -> Response:
     return no_content() if not result.not_updated else multi_status(result.as_json())
 
 
-async def create(request: Request, params: dict[str, str]) -> Response:
-    check_params(request, frozenset({"local"}))
+async def create(request: Request, path: dict[str, str], query: Query) -> Response:
+    check_params(query, frozenset({"local"}))
     broker = broker_of(request)
     body, ctx = await body_with_context(request, broker)
     entity_id = await entities.create_entity(broker, ctx.tenant, body, ctx.tm)
     return Response(status_code=201, headers={"Location": f"{API_ROOT}/entities/{entity_id}"})
 
 
-async def retrieve(request: Request, params: dict[str, str]) -> Response:
-    check_params(request, RETRIEVE_PARAMS)
-    _refuse_unsupported(request)
+async def retrieve(request: Request, path: dict[str, str], query: Query) -> Response:
+    check_params(query, RETRIEVE_PARAMS)
+    _refuse_unsupported(query)
     broker = broker_of(request)
     ctx = await context_for_read(request, broker, geo=True)
-    entity_id = entity_id_of(params["entityId"])
-    shape = shape_of(request, ctx)
-    doc = await entities.retrieve_entity(broker, ctx.tenant, entity_id, types_of(request, ctx))
+    entity_id = entity_id_of(path["entityId"])
+    shape = shape_of(query, ctx)
+    doc = await entities.retrieve_entity(broker, ctx.tenant, entity_id, types_of(query, ctx))
     if shape.attrs is not None and not shape.attrs & doc["attrs"].keys():
         raise ResourceNotFound(
             f"the entity {entity_id} has none of the requested attributes", instance=entity_id
@@ -85,48 +86,48 @@ async def retrieve(request: Request, params: dict[str, str]) -> Response:
     return entity_response(request, ctx, doc, body, shape)
 
 
-async def replace(request: Request, params: dict[str, str]) -> Response:
-    check_params(request, _COMMON)
+async def replace(request: Request, path: dict[str, str], query: Query) -> Response:
+    check_params(query, _COMMON)
     broker = broker_of(request)
-    entity_id = entity_id_of(params["entityId"])
+    entity_id = entity_id_of(path["entityId"])
     body, ctx = await body_with_context(request, broker)
-    await entities.replace_entity(broker, ctx.tenant, entity_id, body, ctx.tm, types_of(request, ctx))
+    await entities.replace_entity(broker, ctx.tenant, entity_id, body, ctx.tm, types_of(query, ctx))
     return no_content()
 
 
-async def merge(request: Request, params: dict[str, str]) -> Response:
-    check_params(request, _COMMON | {"format", "options", "observedAt", "lang"})
+async def merge(request: Request, path: dict[str, str], query: Query) -> Response:
+    check_params(query, _COMMON | {"format", "options", "observedAt", "lang"})
     broker = broker_of(request)
-    entity_id = entity_id_of(params["entityId"])
-    form, _ = options_of(request, frozenset())
-    observed_at = request.query_params.get("observedAt")
+    entity_id = entity_id_of(path["entityId"])
+    form, _ = options_of(query, frozenset())
+    observed_at = query.get("observedAt")
     if observed_at is not None and not is_datetime(observed_at):
         raise BadRequestData(f"observedAt={observed_at!r} is not a DateTime")
     observed_at = observed_at and observed_at.replace(",", ".")
     body, ctx = await body_with_context(request, broker, merge_patch=True)
     await entities.merge_entity(
-        broker, ctx.tenant, entity_id, body, ctx.tm, types_of(request, ctx),
+        broker, ctx.tenant, entity_id, body, ctx.tm, types_of(query, ctx),
         simplified=form is render.Form.SIMPLIFIED,
         observed_at=observed_at,
-        lang=request.query_params.get("lang"),
+        lang=query.get("lang"),
     )  # fmt: skip
     return no_content()
 
 
-async def delete(request: Request, params: dict[str, str]) -> Response:
-    check_params(request, _COMMON)
+async def delete(request: Request, path: dict[str, str], query: Query) -> Response:
+    check_params(query, _COMMON)
     broker = broker_of(request)
-    entity_id = entity_id_of(params["entityId"])
+    entity_id = entity_id_of(path["entityId"])
     ctx = await context_for_read(request, broker, body=False)
-    await entities.delete_entity(broker, ctx.tenant, entity_id, types_of(request, ctx))
+    await entities.delete_entity(broker, ctx.tenant, entity_id, types_of(query, ctx))
     return no_content()
 
 
-async def append_attrs(request: Request, params: dict[str, str]) -> Response:
-    check_params(request, _COMMON | {"options"})
+async def append_attrs(request: Request, path: dict[str, str], query: Query) -> Response:
+    check_params(query, _COMMON | {"options"})
     broker = broker_of(request)
-    entity_id = entity_id_of(params["entityId"])
-    _, chosen = options_of(request, frozenset({"noOverwrite"}))
+    entity_id = entity_id_of(path["entityId"])
+    _, chosen = options_of(query, frozenset({"noOverwrite"}))
     body, ctx = await body_with_context(request, broker)
     result = await entities.append_attrs(
         broker,
@@ -134,24 +135,24 @@ async def append_attrs(request: Request, params: dict[str, str]) -> Response:
         entity_id,
         body,
         ctx.tm,
-        types_of(request, ctx),
+        types_of(query, ctx),
         no_overwrite="noOverwrite" in chosen,
     )
     return _update_result(result)
 
 
-async def update_attrs(request: Request, params: dict[str, str]) -> Response:
-    check_params(request, _COMMON)
+async def update_attrs(request: Request, path: dict[str, str], query: Query) -> Response:
+    check_params(query, _COMMON)
     broker = broker_of(request)
-    entity_id = entity_id_of(params["entityId"])
+    entity_id = entity_id_of(path["entityId"])
     body, ctx = await body_with_context(request, broker, merge_patch=True)
-    result = await entities.update_attrs(broker, ctx.tenant, entity_id, body, ctx.tm, types_of(request, ctx))
+    result = await entities.update_attrs(broker, ctx.tenant, entity_id, body, ctx.tm, types_of(query, ctx))
     return _update_result(result)
 
 
-def _attr_path(params: dict[str, str]) -> tuple[str, str]:
-    entity_id = entity_id_of(params["entityId"])
-    attr = params["attrId"]
+def _attr_path(path: dict[str, str]) -> tuple[str, str]:
+    entity_id = entity_id_of(path["entityId"])
+    attr = path["attrId"]
     if attr == "scope":
         raise BadRequestData(
             "scope is not an attribute; change it through the entity (append, update or merge)"
@@ -159,38 +160,38 @@ def _attr_path(params: dict[str, str]) -> tuple[str, str]:
     return entity_id, attr
 
 
-async def partial_update_attr(request: Request, params: dict[str, str]) -> Response:
-    check_params(request, _COMMON)
+async def partial_update_attr(request: Request, path: dict[str, str], query: Query) -> Response:
+    check_params(query, _COMMON)
     broker = broker_of(request)
-    entity_id, attr = _attr_path(params)
+    entity_id, attr = _attr_path(path)
     body, ctx = await body_with_context(request, broker, merge_patch=True)
     await entities.partial_update_attr(
-        broker, ctx.tenant, entity_id, attr, body, ctx.tm, types_of(request, ctx)
+        broker, ctx.tenant, entity_id, attr, body, ctx.tm, types_of(query, ctx)
     )
     return no_content()
 
 
-async def replace_attr(request: Request, params: dict[str, str]) -> Response:
-    check_params(request, _COMMON)
+async def replace_attr(request: Request, path: dict[str, str], query: Query) -> Response:
+    check_params(query, _COMMON)
     broker = broker_of(request)
-    entity_id, attr = _attr_path(params)
+    entity_id, attr = _attr_path(path)
     body, ctx = await body_with_context(request, broker)
-    await entities.replace_attr(broker, ctx.tenant, entity_id, attr, body, ctx.tm, types_of(request, ctx))
+    await entities.replace_attr(broker, ctx.tenant, entity_id, attr, body, ctx.tm, types_of(query, ctx))
     return no_content()
 
 
-async def delete_attr(request: Request, params: dict[str, str]) -> Response:
-    check_params(request, _COMMON | {"datasetId", "deleteAll"})
+async def delete_attr(request: Request, path: dict[str, str], query: Query) -> Response:
+    check_params(query, _COMMON | {"datasetId", "deleteAll"})
     broker = broker_of(request)
-    entity_id = entity_id_of(params["entityId"])
+    entity_id = entity_id_of(path["entityId"])
     ctx = await context_for_read(request, broker, body=False)
-    attr = params["attrId"]
+    attr = path["attrId"]
     iri = ctx.tm.expand("scope") if attr == "scope" else attribute_name(attr, ctx.tm)
-    dataset = request.query_params.get("datasetId")
+    dataset = query.get("datasetId")
     if dataset is not None and dataset != "@none" and not is_uri(dataset):
         raise BadRequestData(f"datasetId={dataset!r} is not a URI")
     await entities.delete_attr(
-        broker, ctx.tenant, entity_id, iri, types_of(request, ctx),
-        dataset=None if dataset in (None, "@none") else dataset, delete_all=flag(request, "deleteAll"),
+        broker, ctx.tenant, entity_id, iri, types_of(query, ctx),
+        dataset=None if dataset in (None, "@none") else dataset, delete_all=flag(query, "deleteAll"),
     )  # fmt: skip
     return no_content()

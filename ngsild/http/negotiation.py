@@ -3,6 +3,7 @@ body), the tenant header, the body (size-capped JSON), and the per-route paramet
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,9 @@ LD_JSON = "application/ld+json"
 GEO_JSON = "application/geo+json"
 MERGE_PATCH = "application/merge-patch+json"
 JSONLD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
+
+Query = Mapping[str, str]
+"""The URL parameters of one request, parsed once (a repeated parameter keeps its last value)."""
 
 _TENANT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
@@ -212,17 +216,17 @@ async def body_with_context(
     return body, RequestContext(tenant, tm, context if context is not None else CORE_CONTEXT_URL, JSON)
 
 
-def check_params(request: Request, allowed: frozenset[str]) -> None:
+def check_params(query: Query, allowed: frozenset[str]) -> None:
     """Unknown URL parameters are an error (§6.3.20), so typos never pass silently."""
-    for name in request.query_params:
+    for name in query:
         if name not in allowed:
             raise InvalidRequest(
                 f"unknown query parameter {name!r}; allowed here: {', '.join(sorted(allowed))}"
             )
 
 
-def flag(request: Request, name: str) -> bool:
-    raw = request.query_params.get(name)
+def flag(query: Query, name: str) -> bool:
+    raw = query.get(name)
     if raw is None:
         return False
     if raw in ("true", "false"):

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from ngsild import render
 from ngsild.errors import BadRequestData, InvalidRequest
-from ngsild.http.negotiation import GEO_JSON, JSON, JSONLD_CONTEXT_REL, LD_JSON, RequestContext
+from ngsild.http.negotiation import GEO_JSON, JSON, JSONLD_CONTEXT_REL, LD_JSON, Query, RequestContext
 from ngsild.model import Doc, is_language_tag, is_uri
 from ngsild.query.qlang import parse_projection
 from ngsild.render import Form, LangPreference, RenderOptions
@@ -26,11 +26,11 @@ _FORMS = {
 _ENTITY_MEMBERS = frozenset({"id", "type", "scope"})
 
 
-def options_of(request: Request, flags: frozenset[str]) -> tuple[Form | None, set[str]]:
+def options_of(query: Query, flags: frozenset[str]) -> tuple[Form | None, set[str]]:
     """``format`` (one value, wins) and ``options`` (a list of representation keywords and flags)."""
     form: Form | None = None
     chosen: set[str] = set()
-    raw_options = request.query_params.get("options")
+    raw_options = query.get("options")
     if raw_options is not None:
         for item in raw_options.split(","):
             if item in _FORMS:
@@ -40,7 +40,7 @@ def options_of(request: Request, flags: frozenset[str]) -> tuple[Form | None, se
             else:
                 allowed = ", ".join(sorted(set(_FORMS) | flags))
                 raise InvalidRequest(f"options={raw_options!r}: unknown value {item!r}; allowed: {allowed}")
-    raw_format = request.query_params.get("format")
+    raw_format = query.get("format")
     if raw_format is not None:
         if raw_format not in _FORMS:
             raise InvalidRequest(f"format={raw_format!r} is unknown; use one of {', '.join(_FORMS)}")
@@ -57,8 +57,8 @@ class Shape:
     geometry: str  # the GeoProperty IRI used as GeoJSON geometry
 
 
-def _names(request: Request, parameter: str, ctx: RequestContext) -> frozenset[str] | None:
-    raw = request.query_params.get(parameter)
+def _names(query: Query, parameter: str, ctx: RequestContext) -> frozenset[str] | None:
+    raw = query.get(parameter)
     if raw is None:
         return None
     return frozenset(
@@ -66,11 +66,9 @@ def _names(request: Request, parameter: str, ctx: RequestContext) -> frozenset[s
     )
 
 
-def shape_of(
-    request: Request, ctx: RequestContext, *, flags: frozenset[str] = frozenset({"sysAttrs"})
-) -> Shape:
-    form, chosen = options_of(request, flags)
-    pick, omit, attrs = (_names(request, p, ctx) for p in ("pick", "omit", "attrs"))
+def shape_of(query: Query, ctx: RequestContext, *, flags: frozenset[str] = frozenset({"sysAttrs"})) -> Shape:
+    form, chosen = options_of(query, flags)
+    pick, omit, attrs = (_names(query, p, ctx) for p in ("pick", "omit", "attrs"))
     if attrs is not None and (pick is not None or omit is not None):
         raise BadRequestData("attrs cannot be combined with pick or omit; use pick")
     if attrs is not None:
@@ -80,7 +78,7 @@ def shape_of(
         pick = attrs | {"id", "type", "scope"}
     if pick is not None and omit is not None and pick & omit:
         raise BadRequestData(f"{', '.join(sorted(pick & omit))} is both picked and omitted")
-    geometry_name = request.query_params.get("geometryProperty")
+    geometry_name = query.get("geometryProperty")
     if geometry_name is not None and ctx.media_type != GEO_JSON:
         raise BadRequestData("geometryProperty is only allowed with Accept: application/geo+json")
     options = RenderOptions(
@@ -88,15 +86,15 @@ def shape_of(
         sys_attrs="sysAttrs" in chosen,
         pick=pick,
         omit=omit or frozenset(),
-        lang=lang_of(request),
-        dataset_ids=datasets_of(request),
+        lang=lang_of(query),
+        dataset_ids=datasets_of(query),
     )
     geometry = ctx.tm.expand(geometry_name) if geometry_name else ctx.tm.expand("location")
     return Shape(options, attrs, geometry)
 
 
-def lang_of(request: Request) -> LangPreference | None:
-    raw = request.query_params.get("lang")
+def lang_of(query: Query) -> LangPreference | None:
+    raw = query.get("lang")
     if raw is None:
         return None
     ranked: list[tuple[float, int, str]] = []
@@ -115,8 +113,8 @@ def lang_of(request: Request) -> LangPreference | None:
     return LangPreference(tuple(tag for _, _, tag in sorted(ranked)))
 
 
-def datasets_of(request: Request) -> frozenset[str | None] | None:
-    raw = request.query_params.get("datasetId")
+def datasets_of(query: Query) -> frozenset[str | None] | None:
+    raw = query.get("datasetId")
     if raw is None:
         return None
     out: set[str | None] = set()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,10 +17,11 @@ from starlette.types import Receive, Scope, Send
 
 from ngsild.errors import MethodNotAllowed, NgsiLdError, ResourceNotFound
 from ngsild.http import entities
+from ngsild.http.negotiation import Query
 from ngsild.http.problems import problem_response
 from ngsild.model import API_ROOT
 
-Handler = Callable[[Request, dict[str, str]], Awaitable[Response]]
+Handler = Callable[[Request, dict[str, str], Query], Awaitable[Response]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,5 +99,11 @@ class Dispatcher:
                     raise MethodNotAllowed(
                         f"{request.method} is not allowed here; use {', '.join(allow)}", allow=allow
                     )
-                return await handler(request, params)
+                query_string = scope.get("query_string", b"")
+                query = (
+                    dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+                    if query_string
+                    else {}
+                )
+                return await handler(request, params, query)
         raise ResourceNotFound(f"there is no resource at {scope['path']}")
