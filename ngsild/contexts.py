@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 import orjson
@@ -24,6 +25,7 @@ from ngsild.errors import BadRequestData, LdContextNotAvailable
 from ngsild.jsonld import CORE_TERM_MAP, TermMap, compile_term_map
 
 _MAX_NESTING = 8
+_MAX_REDIRECTS = 5
 
 
 @dataclass
@@ -33,6 +35,13 @@ class CachedContext:
     fetched_at: datetime
     expires_at: datetime
     hits: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    term_map: TermMap
+    expires_at: datetime | None
+    documents: tuple[CachedContext, ...]  # the remote documents it was compiled from
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +61,8 @@ class ContextResolver:
     clock: Clock
     limits: ContextLimits = field(default_factory=ContextLimits)
     _documents: OrderedDict[str, CachedContext] = field(default_factory=OrderedDict)
-    _inflight: dict[str, asyncio.Future[CachedContext]] = field(default_factory=dict)
-    _compiled: OrderedDict[bytes, tuple[TermMap, datetime | None]] = field(default_factory=OrderedDict)
+    _inflight: dict[str, asyncio.Task[CachedContext]] = field(default_factory=dict)
+    _compiled: OrderedDict[bytes, _Compiled] = field(default_factory=OrderedDict)
 
     async def term_map(self, context: Any) -> TermMap:
         """The TermMap of a request @context (a URL, an inline object, or a list of them)."""
@@ -63,20 +72,23 @@ class ContextResolver:
         key = orjson.dumps(items, option=orjson.OPT_SORT_KEYS)
         now = self.clock.now()
         cached = self._compiled.get(key)
-        if cached is not None and (cached[1] is None or cached[1] > now):
+        if cached is not None and (cached.expires_at is None or cached.expires_at > now):
             self._compiled.move_to_end(key)
-            return cached[0]
-        expiries: list[datetime] = []
+            for document in cached.documents:
+                document.hits += 1
+            return cached.term_map
+        used: list[CachedContext] = []
         flat: list[Mapping[str, Any]] = []
-        await self._flatten(items, flat, expiries, depth=0)
+        await self._flatten(items, flat, used, depth=0)
         term_map = compile_term_map(flat)
-        self._compiled[key] = (term_map, min(expiries) if expiries else None)
+        expiry = min((d.expires_at for d in used), default=None)
+        self._compiled[key] = _Compiled(term_map, expiry, tuple(used))
         while len(self._compiled) > self.limits.compiled_cache_size:
             self._compiled.popitem(last=False)
         return term_map
 
     async def _flatten(
-        self, items: list[Any], out: list[Mapping[str, Any]], expiries: list[datetime], depth: int
+        self, items: list[Any], out: list[Mapping[str, Any]], used: list[CachedContext], depth: int
     ) -> None:
         if depth > _MAX_NESTING:
             raise BadRequestData("the @context nests remote contexts too deeply")
@@ -87,9 +99,9 @@ class ContextResolver:
                 if is_core_context_url(item):
                     continue
                 cached = await self.fetch(item)
-                expiries.append(cached.expires_at)
+                used.append(cached)
                 nested = cached.document if isinstance(cached.document, list) else [cached.document]
-                await self._flatten(nested, out, expiries, depth + 1)
+                await self._flatten(nested, out, used, depth + 1)
             elif isinstance(item, dict):
                 out.append(item)
             else:
@@ -103,20 +115,14 @@ class ContextResolver:
         if cached is not None and cached.expires_at > self.clock.now():
             cached.hits += 1
             return cached
-        pending = self._inflight.get(url)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[CachedContext] = asyncio.get_running_loop().create_future()
-        self._inflight[url] = future
-        try:
-            cached = await self._download(url)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters re-raise it themselves
-            raise
-        finally:
-            del self._inflight[url]
-        future.set_result(cached)
+        # One download per URL however many requests wait for it; shielded, so a client that gives
+        # up (and cancels its request) does not cancel the download the others are waiting for.
+        task = self._inflight.get(url)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._download(url))
+            self._inflight[url] = task
+            task.add_done_callback(lambda _: self._inflight.pop(url, None))
+        cached = await asyncio.shield(task)
         self._documents[url] = cached
         self._documents.move_to_end(url)
         while len(self._documents) > self.limits.document_cache_size:
@@ -130,29 +136,12 @@ class ContextResolver:
 
     async def _download(self, url: str) -> CachedContext:
         try:
-            self.egress.check(url)
-        except EgressRefused as exc:
-            raise self._unavailable(f"cannot fetch @context {url}: {exc}", url) from exc
-        body = bytearray()
-        try:
-            async with self.http.stream(
-                "GET",
-                url,
-                headers={"Accept": "application/ld+json, application/json;q=0.9"},
-                timeout=self.limits.timeout_s,
-                follow_redirects=False,
-            ) as response:
-                if response.status_code != 200:
-                    raise self._unavailable(f"fetching @context {url} gave HTTP {response.status_code}", url)
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > self.limits.max_bytes:
-                        raise self._unavailable(
-                            f"the @context {url} is larger than {self.limits.max_bytes} bytes", url
-                        )
-                cache_control = response.headers.get("cache-control", "")
-        except httpx.HTTPError as exc:
-            raise self._unavailable(f"cannot fetch @context {url}: {type(exc).__name__} {exc}", url) from exc
+            async with asyncio.timeout(self.limits.timeout_s):
+                body, cache_control = await self._get_following_redirects(url)
+        except TimeoutError:
+            raise self._unavailable(
+                f"fetching @context {url} took longer than {self.limits.timeout_s} s", url
+            ) from None
         try:
             document = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
@@ -164,12 +153,54 @@ class ContextResolver:
         ttl = self.limits.ttl_s if ttl is None else min(ttl, self.limits.ttl_s)
         return CachedContext(url, document["@context"], now, now + timedelta(seconds=ttl))
 
+    async def _get_following_redirects(self, url: str) -> tuple[bytes, str]:
+        """GET ``url`` with the size cap, following up to 5 redirects, each hop egress-checked."""
+        target = url
+        for _ in range(_MAX_REDIRECTS + 1):
+            try:
+                self.egress.check(target)
+            except EgressRefused as exc:
+                raise self._unavailable(f"cannot fetch @context {url}: {exc}", url) from exc
+            try:
+                async with self.http.stream(
+                    "GET",
+                    target,
+                    headers={"Accept": "application/ld+json, application/json;q=0.9"},
+                    timeout=self.limits.timeout_s,
+                    follow_redirects=False,
+                ) as response:
+                    location = response.headers.get("location")
+                    if response.is_redirect and location:
+                        target = urljoin(target, location)
+                        continue
+                    if response.status_code != 200:
+                        raise self._unavailable(
+                            f"fetching @context {url} gave HTTP {response.status_code}", url
+                        )
+                    body = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        body += chunk
+                        if len(body) > self.limits.max_bytes:
+                            raise self._unavailable(
+                                f"the @context {url} is larger than {self.limits.max_bytes} bytes", url
+                            )
+                    return bytes(body), response.headers.get("cache-control", "")
+            except httpx.HTTPError as exc:
+                raise self._unavailable(
+                    f"cannot fetch @context {url}: {type(exc).__name__} {exc}", url
+                ) from exc
+        raise self._unavailable(
+            f"fetching @context {url} was redirected more than {_MAX_REDIRECTS} times", url
+        )
+
 
 def _max_age(cache_control: str) -> float | None:
+    """Seconds a response may be cached: no-store/no-cache win wherever they appear, then max-age."""
+    max_age = None
     for directive in cache_control.lower().split(","):
         name, _, value = directive.strip().partition("=")
-        if name == "no-store" or name == "no-cache":
+        if name in ("no-store", "no-cache"):
             return 0.0
         if name == "max-age" and value.strip().isdigit():
-            return float(value.strip())
-    return None
+            max_age = float(value.strip())
+    return max_age

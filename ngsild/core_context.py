@@ -140,7 +140,7 @@ _CORE_URL = re.compile(r"^https?://uri\.etsi\.org/ngsi-ld/v1/ngsi-ld-core-contex
 
 
 def is_core_context_url(url: str) -> bool:
-    return _CORE_URL.match(url) is not None
+    return _CORE_URL.fullmatch(url) is not None
 
 
 def core_context_document() -> dict[str, Any]:

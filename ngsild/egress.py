@@ -9,10 +9,13 @@ refusal never leaks a DNS query.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens.
+_HOST_NAME = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*")
 
 
 class EgressRefused(Exception):
@@ -46,12 +49,15 @@ class EgressPolicy:
                 continue
             except ValueError:
                 pass
-            if item.startswith("*."):
+            if item.startswith("*.") and _HOST_NAME.fullmatch(item[2:]):
                 suffixes.append(item[1:])
-            elif all(part.isalnum() or "-" in part for part in item.split(".")):
+            elif _HOST_NAME.fullmatch(item):
                 hosts.add(item)
             else:
-                raise ValueError(f"egress allow-list entry {raw!r} is neither a network nor a host name")
+                raise ValueError(
+                    f"egress allow-list entry {raw!r} is neither a network, a host name"
+                    " nor a *.domain pattern"
+                )
         return cls(False, tuple(networks), frozenset(hosts), tuple(suffixes))
 
     def allows_host(self, host: str) -> bool:

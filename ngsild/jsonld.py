@@ -85,7 +85,7 @@ class TermMap:
             if suffix.startswith("//") or prefix == "_":
                 return term
             prefix_term = self.terms.get(prefix)
-            return prefix_term.iri + suffix if prefix_term is not None else term
+            return prefix_term.iri + suffix if prefix_term is not None and prefix_term.prefix else term
         return (self.vocab or CORE_VOCAB) + term
 
     # ---- compaction ------------------------------------------------------------------------------
@@ -133,6 +133,10 @@ class TermMap:
                 iri = self.expand(key)
                 if iri.startswith("@"):
                     out[key] = item
+                elif iri in out:
+                    raise BadRequestData(
+                        f"two keys of one JSON value expand to the same IRI {iri}; rename one"
+                    )
                 else:
                     out[iri] = self.expand_value(item)
             return out
@@ -157,47 +161,68 @@ class TermMap:
 # ---- compiling a context list ------------------------------------------------------------------
 
 
-def _resolve(
-    value: str, local: Mapping[str, Any], active: dict[str, Term], vocab: str | None, seen: set[str]
-) -> str:
-    """IRI of a term definition's ``@id`` (or of an undefined term) within the context being processed."""
-    if value.startswith("@"):
-        return value
-    prefix, colon, suffix = value.partition(":")
-    if colon:
+class _Definer:
+    """JSON-LD 1.1 "Create Term Definition" for one local context over the active one: terms are
+    defined on first use (so a term may use a prefix defined later in the same object), cycles are
+    an error, and only terms with the prefix flag expand compact IRIs."""
+
+    def __init__(self, local: Mapping[str, Any], active: dict[str, Term], vocab: str | None) -> None:
+        self.local, self.active, self.vocab = local, active, vocab
+        self.defined: dict[str, Term | None] = {}
+        self.defining: set[str] = set()
+
+    def lookup(self, name: str) -> Term | None:
+        if name in self.local and name not in _CONTEXT_KEYWORDS:
+            return self.define(name)
+        return self.active.get(name)
+
+    def expand(self, value: str) -> str:
+        """IRI expansion of an ``@id`` value (vocabulary-relative)."""
+        if value.startswith("@"):
+            return value
+        prefix, colon, suffix = value.partition(":")
+        if not colon:
+            term = self.lookup(value)
+            if term is not None:
+                return term.iri
+            if self.vocab is None:
+                raise BadRequestData(f"the @context term {value!r} is not an IRI and there is no @vocab")
+            return self.vocab + value
         if suffix.startswith("//") or prefix == "_":
             return value
-        if prefix in local and prefix not in seen:
-            return _term_iri(prefix, local, active, vocab, seen) + suffix
-        if prefix in active:
-            return active[prefix].iri + suffix
-        return value
-    if value in local and value not in seen:
-        return _term_iri(value, local, active, vocab, seen)
-    if value in active:
-        return active[value].iri
-    if vocab is None:
-        raise BadRequestData(
-            f"the @context term {value!r} is not an IRI and there is no @vocab to resolve it"
-        )
-    return vocab + value
+        term = self.lookup(prefix)
+        return term.iri + suffix if term is not None and term.prefix else value
 
-
-def _term_iri(
-    name: str, local: Mapping[str, Any], active: dict[str, Term], vocab: str | None, seen: set[str]
-) -> str:
-    seen = seen | {name}
-    definition = local[name]
-    if isinstance(definition, str):
-        return _resolve(definition, local, active, vocab, seen)
-    raw_id = definition.get("@id") if isinstance(definition, dict) else None
-    if isinstance(raw_id, str):
-        return _resolve(raw_id, local, active, vocab, seen)
-    if ":" in name:
-        return _resolve(name, {k: v for k, v in local.items() if k != name}, active, vocab, seen)
-    if vocab is None:
-        raise BadRequestData(f"the @context term {name!r} has no @id and there is no @vocab to resolve it")
-    return vocab + name
+    def define(self, name: str) -> Term | None:
+        if name in self.defined:
+            return self.defined[name]
+        if name in self.defining:
+            raise BadRequestData(f"the @context defines {name!r} through a cycle of term definitions")
+        self.defining.add(name)
+        definition = self.local[name]
+        if definition is None:
+            self.defined[name] = None  # an explicit null removes the term
+            return None
+        raw_id = definition if isinstance(definition, str) else definition.get("@id")
+        if isinstance(raw_id, str) and raw_id != name:
+            iri = self.expand(raw_id)
+        elif ":" in name:
+            iri = self.expand(name)
+        elif self.vocab is not None:
+            iri = self.vocab + name
+        else:
+            raise BadRequestData(
+                f"the @context term {name!r} has no IRI and there is no @vocab to resolve it"
+            )
+        if isinstance(definition, str):
+            simple_prefix = ":" not in name and "/" not in name and bool(iri) and iri[-1] in _GEN_DELIMS
+            term = Term(iri, prefix=simple_prefix and not iri.startswith("@"))
+        else:
+            coerced = "@type" in definition or "@container" in definition
+            term = Term(iri, prefix=definition.get("@prefix") is True, coerced=coerced)
+        self.defined[name] = term
+        self.defining.discard(name)
+        return term
 
 
 def _process_one(
@@ -211,57 +236,57 @@ def _process_one(
         if raw_vocab is None:
             new_vocab = None
         elif isinstance(raw_vocab, str):
-            new_vocab = _resolve(raw_vocab, context, active, vocab, {"@vocab"}) if raw_vocab else vocab
+            new_vocab = _Definer({}, active, vocab).expand(raw_vocab) if raw_vocab else vocab
         else:
             raise BadRequestData("@vocab in a @context must be a string or null")
-    result = dict(active)
     for name, definition in context.items():
         if name in _CONTEXT_KEYWORDS:
             continue
         if name.startswith("@"):
             raise BadRequestData(f"the @context keyword {name!r} is not supported")
-        if definition is None:
-            result.pop(name, None)
-            continue
         if isinstance(definition, dict):
-            if user and "@context" in definition:
-                raise BadRequestData(
-                    f"the @context term {name!r} has a scoped context, which NGSI-LD forbids"
-                )
-            if "@reverse" in definition:
-                raise BadRequestData(
-                    f"the @context term {name!r} is a reverse property, which NGSI-LD cannot use"
-                )
-            bad = [
-                k
-                for k in definition
-                if k
-                not in (
-                    "@id",
-                    "@type",
-                    "@container",
-                    "@prefix",
-                    "@protected",
-                    "@language",
-                    "@direction",
-                    "@nest",
-                    "@index",
-                    "@context",
-                )
-            ]
-            if bad:
-                raise BadRequestData(f"the @context term {name!r} has unknown members {bad}")
-        elif not isinstance(definition, str):
+            _check_expanded_definition(name, definition, user=user)
+        elif definition is not None and not isinstance(definition, str):
             raise BadRequestData(f"the @context term {name!r} must map to a string or an object")
-        iri = _term_iri(name, context, active, new_vocab, set())
-        if isinstance(definition, str):
-            is_prefix = bool(iri) and iri[-1] in _GEN_DELIMS and ":" not in name
-            result[name] = Term(iri, prefix=is_prefix)
+    definer = _Definer(context, active, new_vocab)
+    result = dict(active)
+    for name in context:
+        if name in _CONTEXT_KEYWORDS:
+            continue
+        term = definer.define(name)
+        if term is None:
+            result.pop(name, None)
         else:
-            coerced = "@type" in definition or "@container" in definition
-            explicit_prefix = definition.get("@prefix")
-            result[name] = Term(iri, prefix=explicit_prefix is True, coerced=coerced)
+            result[name] = term
     return result, new_vocab
+
+
+_DEFINITION_KEYS = frozenset(
+    {
+        "@id",
+        "@type",
+        "@container",
+        "@prefix",
+        "@protected",
+        "@language",
+        "@direction",
+        "@nest",
+        "@index",
+        "@context",
+    }
+)
+
+
+def _check_expanded_definition(name: str, definition: dict[str, Any], *, user: bool) -> None:
+    if user and "@context" in definition:
+        raise BadRequestData(f"the @context term {name!r} has a scoped context, which NGSI-LD forbids")
+    if "@reverse" in definition:
+        raise BadRequestData(f"the @context term {name!r} is a reverse property, which NGSI-LD cannot use")
+    unknown = sorted(definition.keys() - _DEFINITION_KEYS)
+    if unknown:
+        raise BadRequestData(f"the @context term {name!r} has unknown members {unknown}")
+    if "@id" in definition and not isinstance(definition["@id"], str | None):
+        raise BadRequestData(f"the @id of the @context term {name!r} must be a string")
 
 
 def _core_terms() -> dict[str, Term]:
