@@ -34,4 +34,5 @@ class FakeClock:
 
 def format_datetime(moment: datetime) -> str:
     """NGSI-LD DateTime: UTC, 'Z' suffix, microseconds (the spec allows up to six digits)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is C code and several times faster than strftime on this hot path (every write).
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"

@@ -98,8 +98,8 @@ class Change:
 
 # ---- lexical rules -------------------------------------------------------------------------------
 
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
-_IRI_FORBIDDEN = re.compile(r"[\s<>\"{}|\\^`]")
+# A scheme, a colon, then at least one character and none of the characters IRIs forbid.
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?Z$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LANG_TAG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
@@ -107,12 +107,7 @@ _LANG_TAG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
 
 def is_uri(text: object) -> bool:
     """An absolute URI or IRI (RFC 3986/3987): a scheme, a colon, then no spaces or forbidden chars."""
-    return (
-        isinstance(text, str)
-        and _SCHEME.match(text) is not None
-        and len(text) > text.index(":") + 1
-        and _IRI_FORBIDDEN.search(text) is None
-    )
+    return isinstance(text, str) and _URI.fullmatch(text) is not None
 
 
 def _is_simple_name(text: str) -> bool:

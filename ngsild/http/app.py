@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
 
 from ngsild.clock import Clock, SystemClock
 from ngsild.contexts import ContextLimits, ContextResolver
@@ -48,6 +49,20 @@ def create_app(
             if http is None:
                 await client.aclose()
 
-    app = Starlette(lifespan=lifespan)
-    app.mount("/", Dispatcher(ROUTES))
-    return app
+    return BrokerApp(lifespan, Dispatcher(ROUTES))
+
+
+class BrokerApp(Starlette):
+    """Starlette runs the lifespan; HTTP requests go straight to the dispatcher, which turns every
+    error into a ProblemDetails itself, so Starlette's generic middleware stack and router would
+    only add cost to every request."""
+
+    def __init__(self, lifespan: Any, dispatcher: Dispatcher) -> None:
+        super().__init__(lifespan=lifespan)
+        self.dispatcher = dispatcher
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.dispatcher(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
