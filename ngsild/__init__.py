@@ -4,7 +4,7 @@ General layout (the import rule is enforced by ``tests/test_layers.py``)::
 
     http/       Starlette edge: negotiation, handlers, routes, ProblemDetails. Imports services.
     services/   use cases as plain async functions over a Broker record. No Starlette here.
-    query/      the one query semantics (AST, parsers, matching). Pure: imports model, errors.
+    query/      the one query semantics (AST, parsers, matching, regex, geo). Pure.
     updates.py  pure write semantics (create/replace/merge/patch/append/delete).
     validate.py NGSI-LD payload rules -> expanded fragments.
     render.py   stored documents -> normalized / concise / keyValues / GeoJSON.
@@ -14,7 +14,7 @@ General layout (the import rule is enforced by ``tests/test_layers.py``)::
     model.py, errors.py, clock.py, settings.py, geojson.py: shared vocabulary and plumbing.
 
     http -> services -> {query, updates, validate, render, jsonld, contexts, store.port}
-    store.* -> {query, model, errors};  query -> {model, errors};  nothing imports http.
+    store.* -> {query, model, errors};  query -> {model, errors, geojson};  nothing imports http.
 """
 
 __version__ = "0.1.0"

@@ -65,8 +65,9 @@ def test_services_do_not_import_starlette(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith("ngsild.query")))
 def test_query_imports_only_model_and_errors(name: str) -> None:
-    """The query semantics are pure: they import the vocabulary, the errors and themselves."""
-    allowed = ("ngsild.model", "ngsild.errors", "ngsild.query")
+    """The query semantics are pure: they import the vocabulary, the errors, GeoJSON validation and
+    themselves."""
+    allowed = ("ngsild.model", "ngsild.errors", "ngsild.geojson", "ngsild.query")
     assert all(i.startswith(allowed) for i in internal(MODULES[name])), internal(MODULES[name])
 
 

@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from collections.abc import Callable
+from datetime import date, datetime, time
 
 from ngsild.errors import BadRequestData
-from ngsild.model import is_name
-from ngsild.query.ast import TypeSelector
+from ngsild.geojson import geometry_error
+from ngsild.model import is_name, is_uri
+from ngsild.query.ast import (
+    And,
+    Compare,
+    Coordinates,
+    Exists,
+    GeoQuery,
+    GeoRel,
+    Literal,
+    Op,
+    Or,
+    Path,
+    Pattern,
+    Q,
+    Range,
+    ScopePattern,
+    ScopeQuery,
+    Segment,
+    Temporal,
+    TypeSelector,
+)
+from ngsild.query.regex import Regex, RegexError, compile_regex
+
+Expand = Callable[[str], str]
+MAX_QUERY_LENGTH = 8192
 
 
-def parse_type_selector(text: str, expand: Callable[[str], str]) -> TypeSelector:
+def parse_type_selector(text: str, expand: Expand) -> TypeSelector:
     """Entity Type Selection Language (§4.17): ``A``, ``A,B``, ``A|B``, ``(A;B)``, ``(A;B),C``."""
     groups: list[frozenset[str]] = []
     position = 0
@@ -55,3 +83,385 @@ def parse_projection(text: str, parameter: str) -> list[str]:
         if not is_name(name):
             raise BadRequestData(f"{parameter}={text!r}: {name!r} is not a valid attribute name")
     return names
+
+
+# ---- literals --------------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?Z")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIME = re.compile(r"\d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?Z")
+
+
+def temporal(text: str) -> Temporal | None:
+    """A DateTime, Date or Time literal, or None when ``text`` is none of them."""
+    try:
+        if _DATETIME.fullmatch(text):
+            return Temporal(text, datetime.fromisoformat(text.replace(",", ".")[:-1] + "+00:00"))
+        if _DATE.fullmatch(text):
+            return Temporal(text, date.fromisoformat(text))
+        if _TIME.fullmatch(text):
+            return Temporal(text, time.fromisoformat(text.replace(",", ".")[:-1]))
+    except ValueError:
+        return None
+    return None
+
+
+def _literal(text: str, where: int, query: str) -> Literal:
+    if text.startswith('"'):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            raise _syntax(query, where, f"{text} is not a valid quoted string") from None
+        if not isinstance(value, str):
+            raise _syntax(query, where, f"{text} is not a quoted string")
+        return value
+    if text in ("true", "false"):
+        return text == "true"
+    if _NUMBER.fullmatch(text):
+        number = float(text)
+        return int(text) if number.is_integer() and "." not in text and "e" not in text.lower() else number
+    moment = temporal(text)
+    if moment is not None:
+        return moment
+    if is_uri(text):
+        return text
+    raise _syntax(
+        query, where, f"{text!r} is not a number, true/false, a date/time, a URI or a double-quoted string"
+    )
+
+
+def _syntax(query: str, position: int, message: str) -> BadRequestData:
+    return BadRequestData(f"q={query!r}: {message} (at position {position})")
+
+
+# ---- q ---------------------------------------------------------------------------------------------
+
+_OPERATORS = ("==", "!=", ">=", "<=", "!~=", "~=", ">", "<")
+_NAME_CHARS = re.compile(r"[^\s.\[\]{}();|,=!<>~\"]+")
+
+
+class _QParser:
+    def __init__(self, text: str, expand: Expand) -> None:
+        self.text, self.expand, self.pos = text, expand, 0
+
+    def error(self, message: str, position: int | None = None) -> BadRequestData:
+        return _syntax(self.text, self.pos if position is None else position, message)
+
+    def peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def parse(self) -> Q:
+        node = self.disjunction(0)
+        if self.pos < len(self.text):
+            raise self.error(f"unexpected {self.peek()!r}")
+        return node
+
+    def disjunction(self, depth: int) -> Q:
+        terms = [self.conjunction(depth)]
+        while self.peek() == "|":
+            self.pos += 1
+            terms.append(self.conjunction(depth))
+        return terms[0] if len(terms) == 1 else Or(tuple(terms))
+
+    def conjunction(self, depth: int) -> Q:
+        terms = [self.term(depth)]
+        while self.peek() == ";":
+            self.pos += 1
+            terms.append(self.term(depth))
+        return terms[0] if len(terms) == 1 else And(tuple(terms))
+
+    def term(self, depth: int) -> Q:
+        if self.peek() == "(":
+            self.pos += 1
+            node = self.disjunction(depth + 1)
+            if self.peek() != ")":
+                raise self.error("expected ')'")
+            self.pos += 1
+            return node
+        if self.peek() == "!" and not self.text.startswith(("!=", "!~="), self.pos):
+            self.pos += 1
+            return Exists(self.path(), negated=True)
+        path = self.path()
+        operator = next((op for op in _OPERATORS if self.text.startswith(op, self.pos)), None)
+        if operator is None:
+            if self.peek() in ("", ";", "|", ")"):
+                return Exists(path)
+            raise self.error(f"expected an operator (==, !=, >, >=, <, <=, ~=, !~=) after {path}")
+        self.pos += len(operator)
+        start = self.pos
+        if operator in ("~=", "!~="):
+            return Pattern(path, self.regex(depth, start), negated=operator == "!~=")
+        raw = self.value_text(depth)
+        if not raw:
+            raise self.error(f"{path}{operator} has no value", start)
+        return self.comparison(path, Op(operator), raw, start)
+
+    def path(self) -> Path:
+        start = self.pos
+        names = [self.name()]
+        while self.peek() == ".":
+            self.pos += 1
+            names.append(self.name())
+        keys = None
+        if self.peek() == "[":
+            self.pos += 1
+            keys = [self.name(key=True)]
+            while self.peek() == ".":
+                self.pos += 1
+                keys.append(self.name(key=True))
+            if self.peek() != "]":
+                raise self.error("expected ']'")
+            self.pos += 1
+        if self.peek() == "{":
+            raise self.error("linked-entity queries (attr{...}) need join, which is not supported", start)
+        attr, *members = names
+        return Path(
+            Segment(attr, self.expand(attr)),
+            tuple(Segment(m, self.expand(m)) for m in members),
+            None if keys is None else tuple(Segment(k, self.expand(k) if is_name(k) else k) for k in keys),
+        )
+
+    def name(self, *, key: bool = False) -> str:
+        match = _NAME_CHARS.match(self.text, self.pos)
+        if match is None:
+            raise self.error("expected an attribute name")
+        name = match.group()
+        if not key and not is_name(name):
+            raise self.error(f"{name!r} is not a valid attribute name")
+        self.pos = match.end()
+        return name
+
+    def value_text(self, depth: int) -> str:
+        """The raw value: up to an unquoted ';' or '|', or a ')' closing an open group."""
+        start, quoted, escaped = self.pos, False, False
+        while self.pos < len(self.text):
+            ch = self.text[self.pos]
+            if quoted:
+                if escaped:
+                    escaped = False
+                elif ch == "\\":
+                    escaped = True
+                elif ch == '"':
+                    quoted = False
+            elif ch == '"':
+                quoted = True
+            elif ch in ";|" or (ch == ")" and depth > 0):
+                break
+            self.pos += 1
+        if quoted:
+            raise self.error("a quoted string is never closed", start)
+        return self.text[start : self.pos]
+
+    def regex(self, depth: int, start: int) -> Regex:
+        if self.peek() == '"':
+            raw = self.value_text(depth)
+            source = _literal(raw, start, self.text)
+            assert isinstance(source, str)
+        else:
+            # An unquoted regex runs to ';' or '|' outside its own parentheses, or to a ')' closing
+            # an enclosing group of the query.
+            nesting, escaped = 0, False
+            while self.pos < len(self.text):
+                ch = self.text[self.pos]
+                if escaped:
+                    escaped = False
+                elif ch == "\\":
+                    escaped = True
+                elif ch == "(":
+                    nesting += 1
+                elif ch == ")":
+                    if nesting == 0 and depth > 0:
+                        break
+                    nesting -= 1
+                elif ch in ";|" and nesting == 0:
+                    break
+                self.pos += 1
+            source = self.text[start : self.pos]
+        if not source:
+            raise self.error("the pattern is empty", start)
+        try:
+            return compile_regex(source)
+        except RegexError as exc:
+            raise self.error(f"invalid regular expression: {exc}", start) from None
+
+    def comparison(self, path: Path, op: Op, raw: str, start: int) -> Compare:
+        items = _split_outside_quotes(raw, ",")
+        if len(items) > 1:
+            if op not in (Op.EQ, Op.NE):
+                raise self.error(f"a value list needs == or !=, not {op}", start)
+            values = tuple(_literal(item, start, self.text) for item in items)
+            return Compare(path, op, values, self.vocab(values))
+        bounds = _split_outside_quotes(raw, "..")
+        if len(bounds) == 2 and all(bounds) and op in (Op.EQ, Op.NE):
+            low, high = (_literal(b, start, self.text) for b in bounds)
+            if not _comparable(low) or not _comparable(high):
+                raise self.error("range bounds must be numbers, strings or dates/times", start)
+            return Compare(path, op, Range(low, high))
+        value = _literal(raw, start, self.text)
+        if op not in (Op.EQ, Op.NE) and not _comparable(value):
+            raise self.error(f"{op} needs a number, a quoted string or a date/time, not {raw!r}", start)
+        return Compare(path, op, value, self.vocab((value,)))
+
+    def vocab(self, values: tuple[Literal, ...]) -> tuple[str, ...]:
+        return tuple(self.expand(v) for v in values if isinstance(v, str) and is_name(v))
+
+
+def _comparable(value: Literal) -> bool:
+    return isinstance(value, str | Temporal) or (
+        isinstance(value, int | float) and not isinstance(value, bool)
+    )
+
+
+def _split_outside_quotes(text: str, separator: str) -> list[str]:
+    parts: list[str] = []
+    current: list[str] = []
+    quoted, escaped, i = False, False, 0
+    while i < len(text):
+        ch = text[i]
+        if quoted:
+            escaped = ch == "\\" and not escaped
+            if ch == '"' and not escaped:
+                quoted = False
+        elif ch == '"':
+            quoted = True
+        elif text.startswith(separator, i):
+            parts.append("".join(current))
+            current = []
+            i += len(separator)
+            continue
+        current.append(ch)
+        i += 1
+    parts.append("".join(current))
+    return parts
+
+
+def parse_q(text: str, expand: Expand) -> Q:
+    """The NGSI-LD Query Language (§4.9); names expanded with ``expand``."""
+    if not text:
+        raise BadRequestData("q is empty")
+    if len(text) > MAX_QUERY_LENGTH:
+        raise BadRequestData(f"q is longer than {MAX_QUERY_LENGTH} characters")
+    return _QParser(text, expand).parse()
+
+
+# ---- scopeQ ----------------------------------------------------------------------------------------
+
+
+def _scope_pattern(text: str, query: str) -> ScopePattern:
+    if text == "/#":
+        return ScopePattern((), descendants=True)
+    descendants = text.endswith("/#")
+    body = text[:-2] if descendants else text
+    if not body.startswith("/"):
+        raise BadRequestData(f"scopeQ={query!r}: the scope {text!r} must start with '/'")
+    levels = tuple(body[1:].split("/"))
+    for level in levels:
+        if level != "+" and not (
+            level and level[0].isalpha() and all(c.isalnum() or c == "_" for c in level)
+        ):
+            raise BadRequestData(f"scopeQ={query!r}: {level!r} is not a scope level (a name or '+')")
+    return ScopePattern(levels, descendants)
+
+
+def parse_scope_query(text: str) -> ScopeQuery:
+    """scopeQ (§4.19): ``/a/b``, ``/a/+/c``, ``/a/#``, ``/#``, ``(/a;/b)``, ``/a,/b`` or ``/a|/b``."""
+    if not text:
+        raise BadRequestData("scopeQ is empty")
+    groups: list[tuple[ScopePattern, ...]] = []
+    position = 0
+    while position <= len(text):
+        if text.startswith("(", position):
+            close = text.find(")", position)
+            if close < 0:
+                raise BadRequestData(f"scopeQ={text!r}: '(' at position {position} is never closed")
+            groups.append(tuple(_scope_pattern(p, text) for p in text[position + 1 : close].split(";")))
+            position = close + 1
+        else:
+            end = min(
+                (i for i in (text.find(",", position), text.find("|", position)) if i >= 0), default=len(text)
+            )
+            groups.append((_scope_pattern(text[position:end], text),))
+            position = end
+        if position == len(text):
+            break
+        if text[position] not in ",|":
+            raise BadRequestData(f"scopeQ={text!r}: expected ',' or '|' at position {position}")
+        position += 1
+    return ScopeQuery(tuple(groups))
+
+
+# ---- geo-queries -----------------------------------------------------------------------------------
+
+_GEOMETRIES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
+
+
+def parse_georel(text: str) -> tuple[GeoRel, float | None, float | None]:
+    """``near;maxDistance==2000``, ``near;minDistance==10``, ``within``, ``contains``, ..."""
+    name, _, rest = text.partition(";")
+    try:
+        relation = GeoRel(name)
+    except ValueError:
+        allowed = ", ".join(r.value for r in GeoRel)
+        raise BadRequestData(f"georel={text!r}: unknown relation {name!r}; use one of {allowed}") from None
+    if relation is not GeoRel.NEAR:
+        if rest:
+            raise BadRequestData(f"georel={text!r}: only near takes a distance")
+        return relation, None, None
+    key, _, number = rest.partition("==")
+    if key not in ("maxDistance", "minDistance"):
+        raise BadRequestData(f"georel={text!r}: near needs ;maxDistance==<metres> or ;minDistance==<metres>")
+    try:
+        distance = float(number)
+    except ValueError:
+        distance = math.nan
+    if not math.isfinite(distance) or distance < 0:
+        raise BadRequestData(f"georel={text!r}: the distance must be a non-negative number of metres")
+    return (
+        relation,
+        (distance if key == "maxDistance" else None),
+        (distance if key == "minDistance" else None),
+    )
+
+
+def _tuples(value: object) -> Coordinates:
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise BadRequestData(f"coordinates must be numbers in nested arrays, got {value!r}")
+
+
+def parse_geo_query(
+    georel: str | None, geometry: str | None, coordinates: object, geoproperty: str | None, expand: Expand
+) -> GeoQuery:
+    """A geo-query from its parts; all of georel, geometry and coordinates are required together."""
+    missing = [
+        n for n, v in (("georel", georel), ("geometry", geometry), ("coordinates", coordinates)) if v is None
+    ]
+    if missing:
+        raise BadRequestData(
+            f"a geo-query needs georel, geometry and coordinates; missing: {', '.join(missing)}"
+        )
+    assert georel is not None and geometry is not None
+    relation, max_distance, min_distance = parse_georel(georel)
+    if geometry not in _GEOMETRIES:
+        raise BadRequestData(f"geometry={geometry!r} must be one of {', '.join(_GEOMETRIES)}")
+    if isinstance(coordinates, str):
+        try:
+            coordinates = json.loads(coordinates)
+        except json.JSONDecodeError:
+            raise BadRequestData(f"coordinates={coordinates!r} is not a JSON array") from None
+    error = geometry_error({"type": geometry, "coordinates": coordinates})
+    if error:
+        raise BadRequestData(f"the geo-query geometry is invalid: {error}")
+    if geoproperty is not None and not is_name(geoproperty):
+        raise BadRequestData(f"geoproperty={geoproperty!r} is not a valid attribute name")
+    return GeoQuery(
+        relation,
+        geometry,
+        _tuples(coordinates),
+        expand(geoproperty or "location"),
+        max_distance,
+        min_distance,
+    )
