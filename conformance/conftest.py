@@ -42,9 +42,7 @@ def _wait_until_up(base_url: str, proc: subprocess.Popen[bytes] | None, log_path
     while True:
         if proc is not None and proc.poll() is not None:
             log = log_path.read_text(errors="replace") if log_path else ""
-            pytest.exit(
-                f"broker exited with {proc.returncode} before answering:\n{log[-4000:]}", returncode=3
-            )
+            pytest.exit(f"broker exited with {proc.returncode} before answering:\n{log[-4000:]}", returncode=3)
         try:
             httpx.get(probe, timeout=1.0)
             return

@@ -75,9 +75,7 @@ def send(
 def assert_problem(resp: httpx.Response, status: int | tuple[int, ...], name: str) -> dict[str, Any]:
     """Assert an NGSI-LD error: status, application/json ProblemDetails with the given type and a title."""
     statuses = status if isinstance(status, tuple) else (status,)
-    assert resp.status_code in statuses, (
-        f"expected {statuses} {name}, got {resp.status_code}: {resp.text[:500]}"
-    )
+    assert resp.status_code in statuses, f"expected {statuses} {name}, got {resp.status_code}: {resp.text[:500]}"
     assert media_type(resp) == "application/json", f"error Content-Type: {resp.headers.get('content-type')}"
     body = resp.json()
     assert isinstance(body, dict), body

@@ -131,9 +131,7 @@ def test_property_value_types_are_preserved(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("text", ["a<b>c", "x=y;z", "quote\"d 'single'", "(paren)", "ümlaut 漢字 🚀"])
-def test_text_with_special_characters_is_returned_unchanged_or_rejected(
-    client: httpx.Client, text: str
-) -> None:
+def test_text_with_special_characters_is_returned_unchanged_or_rejected(client: httpx.Client, text: str) -> None:
     """Values with < > " ' = ; ( ) may be rejected (BadRequestData); if stored they come back unchanged."""
     ent = make_entity(note=prop(text))
     resp = send(client, "POST", "/entities", ent)
@@ -214,9 +212,7 @@ def test_several_types(client: httpx.Client) -> None:
     assert isinstance(got["type"], list)
 
 
-@pytest.mark.parametrize(
-    "scope", ["/Madrid/Gardens/ParqueNorte", ["/Madrid", "/Company1/Building7"], "Spain"]
-)
+@pytest.mark.parametrize("scope", ["/Madrid/Gardens/ParqueNorte", ["/Madrid", "/Company1/Building7"], "Spain"])
 def test_scope_is_stored(client: httpx.Client, scope: Any) -> None:
     """scope (a string or an array of Scope strings) is a non-reified top-level member."""
     ent = make_entity(scope=scope, name=prop("x"))

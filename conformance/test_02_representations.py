@@ -202,9 +202,7 @@ def expected_simplified(ent: dict[str, Any]) -> dict[str, Any]:
     [{"format": "keyValues"}, {"format": "simplified"}, {"options": "keyValues"}, {"options": "simplified"}],
     ids=["format=keyValues", "format=simplified", "options=keyValues", "options=simplified"],
 )
-def test_simplified_representation(
-    client: httpx.Client, shop: dict[str, Any], params: dict[str, str]
-) -> None:
+def test_simplified_representation(client: httpx.Client, shop: dict[str, Any], params: dict[str, str]) -> None:
     """keyValues/simplified: attributes become their values; sub-attributes, unitCode, observedAt dropped."""
     assert get_json(client, shop["id"], **params) == expected_simplified(shop)
 
@@ -224,9 +222,7 @@ def test_simplified_multi_instance_uses_dataset_form(client: httpx.Client) -> No
 def test_format_takes_precedence_over_options(client: httpx.Client, shop: dict[str, Any]) -> None:
     """format beats options: format=keyValues&options=normalized gives the simplified form (TS 018_15_07)."""
     assert get_json(client, shop["id"], format="keyValues", options="normalized") == expected_simplified(shop)
-    assert get_json(client, shop["id"], format="normalized", options="keyValues") == get_json(
-        client, shop["id"]
-    )
+    assert get_json(client, shop["id"], format="normalized", options="keyValues") == get_json(client, shop["id"])
 
 
 @pytest.mark.parametrize(
@@ -250,9 +246,7 @@ def test_unknown_format_or_options_value_is_invalid_request(
 # --- sysAttrs -----------------------------------------------------------------------------------
 
 
-def test_sys_attrs_on_entity_attributes_and_sub_attributes(
-    client: httpx.Client, shop: dict[str, Any]
-) -> None:
+def test_sys_attrs_on_entity_attributes_and_sub_attributes(client: httpx.Client, shop: dict[str, Any]) -> None:
     """options=sysAttrs adds createdAt/modifiedAt (UTC) to the entity, attributes and sub-attributes."""
     got = get_json(client, shop["id"], options="sysAttrs")
     holders = [got, got["name"], got["footfall"], got["footfall"]["measuredBy"], got["owner"], got["motto"]]
@@ -560,17 +554,13 @@ def test_geojson_geometry_from_dataset_instance(client: httpx.Client) -> None:
     assert get_json(client, ent["id"], headers=GEO, datasetId=DS1)["geometry"] == point(3.0, 4.0)
 
 
-def test_geojson_context_echoes_link(
-    client: httpx.Client, place: dict[str, Any], user_context_url: str
-) -> None:
+def test_geojson_context_echoes_link(client: httpx.Client, place: dict[str, Any], user_context_url: str) -> None:
     """The GeoJSON body @context is the request's Link context."""
     body = get_json(client, place["id"], headers={**GEO, **link_header(user_context_url)})
     assert body["@context"] in (user_context_url, [user_context_url])
 
 
-def test_geometry_property_without_geojson_is_bad_request(
-    client: httpx.Client, place: dict[str, Any]
-) -> None:
+def test_geometry_property_without_geojson_is_bad_request(client: httpx.Client, place: dict[str, Any]) -> None:
     """geometryProperty without Accept: application/geo+json gives 400 BadRequestData."""
     resp = retrieve(client, place["id"], geometryProperty="area")
     assert_problem(resp, 400, "BadRequestData")

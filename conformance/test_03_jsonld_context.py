@@ -129,15 +129,11 @@ def test_type_parameter_is_expanded_with_request_context(client: httpx.Client, u
     ent = vehicle()
     create(client, ent, headers=link_header(user_context_url))
     assert_problem(retrieve(client, ent["id"], type="Vehicle"), 404, "ResourceNotFound")
-    assert (
-        retrieve(client, ent["id"], type="Vehicle", headers=link_header(user_context_url)).status_code == 200
-    )
+    assert retrieve(client, ent["id"], type="Vehicle", headers=link_header(user_context_url)).status_code == 200
     assert retrieve(client, ent["id"], type=EX + "Vehicle").status_code == 200
 
 
-def test_attrs_parameter_is_expanded_with_request_context(
-    client: httpx.Client, user_context_url: str
-) -> None:
+def test_attrs_parameter_is_expanded_with_request_context(client: httpx.Client, user_context_url: str) -> None:
     """attrs names are expanded with the request's context (short name without context misses)."""
     ent = vehicle()
     create(client, ent, headers=link_header(user_context_url))
@@ -373,15 +369,11 @@ def test_ld_json_response_without_link_uses_core_context(client: httpx.Client) -
     assert len(ctx) == 1 and CORE_CONTEXT_RE.match(ctx[0]), ctx
 
 
-def test_json_response_has_link_header_with_request_context(
-    client: httpx.Client, user_context_url: str
-) -> None:
+def test_json_response_has_link_header_with_request_context(client: httpx.Client, user_context_url: str) -> None:
     """application/json responses carry the request context in a Link header and no body @context."""
     ent = vehicle()
     create(client, ent, headers=link_header(user_context_url))
-    resp = retrieve(
-        client, ent["id"], headers={"Accept": "application/json", **link_header(user_context_url)}
-    )
+    resp = retrieve(client, ent["id"], headers={"Accept": "application/json", **link_header(user_context_url)})
     assert resp.status_code == 200
     assert media_type(resp) == "application/json"
     assert "@context" not in resp.json()

@@ -114,9 +114,7 @@ def test_malformed_json_is_invalid_request(client: httpx.Client, raw: str) -> No
     assert_problem(send(client, "POST", "/entities", raw=raw), 400, "InvalidRequest")
 
 
-@pytest.mark.parametrize(
-    "body", [[], [{"id": "urn:ngsi-ld:Thing:x", "type": "Thing"}], "text", 42, None, True]
-)
+@pytest.mark.parametrize("body", [[], [{"id": "urn:ngsi-ld:Thing:x", "type": "Thing"}], "text", 42, None, True])
 def test_body_not_an_object_is_invalid_request(client: httpx.Client, body: Any) -> None:
     """A JSON body that is not an object (e.g. []) gives 400 InvalidRequest (TS 001_02_02, Appendix A #7)."""
     assert_problem(send(client, "POST", "/entities", raw=json.dumps(body)), 400, "InvalidRequest")

@@ -55,9 +55,7 @@ def test_type_parameter_matching(client: httpx.Client, thing: dict[str, Any], ty
 
 
 @pytest.mark.parametrize("type_param", ["Other", "Nope,Other"])
-def test_type_parameter_mismatch_is_not_found(
-    client: httpx.Client, thing: dict[str, Any], type_param: str
-) -> None:
+def test_type_parameter_mismatch_is_not_found(client: httpx.Client, thing: dict[str, Any], type_param: str) -> None:
     """A type parameter the entity does not match behaves as an unknown entity: 404 ResourceNotFound."""
     assert_problem(retrieve(client, thing["id"], type=type_param), 404, "ResourceNotFound")
 

@@ -45,9 +45,7 @@ def test_replace_replaces_all_attributes(client: httpx.Client, stored: dict[str,
 def test_replace_keeps_created_at(client: httpx.Client, stored: dict[str, Any]) -> None:
     """PUT keeps the entity's createdAt and advances modifiedAt (TS 054_01)."""
     before = get_json(client, stored["id"], options="sysAttrs")
-    assert (
-        put(client, stored["id"], {"id": stored["id"], "type": "Thing", "name": prop("n")}).status_code == 204
-    )
+    assert put(client, stored["id"], {"id": stored["id"], "type": "Thing", "name": prop("n")}).status_code == 204
     after = get_json(client, stored["id"], options="sysAttrs")
     assert after["createdAt"] == before["createdAt"]
     assert after["modifiedAt"] >= before["modifiedAt"]
@@ -55,10 +53,7 @@ def test_replace_keeps_created_at(client: httpx.Client, stored: dict[str, Any]) 
 
 def test_replace_replaces_scope(client: httpx.Client, stored: dict[str, Any]) -> None:
     """PUT replaces the scope (TS 054_03)."""
-    assert (
-        put(client, stored["id"], {"type": "Thing", "scope": ["/New/A"], "name": prop("n")}).status_code
-        == 204
-    )
+    assert put(client, stored["id"], {"type": "Thing", "scope": ["/New/A"], "name": prop("n")}).status_code == 204
     assert get_json(client, stored["id"])["scope"] in ("/New/A", ["/New/A"])
 
 
@@ -77,9 +72,7 @@ def test_replace_replaces_types(client: httpx.Client, stored: dict[str, Any]) ->
 def test_replace_accepts_concise(client: httpx.Client, stored: dict[str, Any]) -> None:
     """PUT accepts concise input."""
     assert (
-        put(
-            client, stored["id"], {"type": "Thing", "name": "concise", "owner": {"object": "urn:x:1"}}
-        ).status_code
+        put(client, stored["id"], {"type": "Thing", "name": "concise", "owner": {"object": "urn:x:1"}}).status_code
         == 204
     )
     got = get_json(client, stored["id"])

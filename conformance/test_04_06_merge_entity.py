@@ -112,9 +112,7 @@ def test_merge_dataset_instance_only(client: httpx.Client, stored: dict[str, Any
     assert got == {None: "default", DS1: "ONE"}
 
 
-def test_merge_null_with_dataset_id_deletes_only_that_instance(
-    client: httpx.Client, stored: dict[str, Any]
-) -> None:
+def test_merge_null_with_dataset_id_deletes_only_that_instance(client: httpx.Client, stored: dict[str, Any]) -> None:
     """A null value with a datasetId deletes only that instance."""
     assert merge(client, stored["id"], {"name": prop(NULL, datasetId=DS1)}).status_code == 204
     got = [(i.get("datasetId"), i["value"]) for i in instances(get_json(client, stored["id"])["name"])]
@@ -148,9 +146,7 @@ def test_merge_key_values(client: httpx.Client, stored: dict[str, Any]) -> None:
 def test_merge_options_key_values(client: httpx.Client, stored: dict[str, Any]) -> None:
     """The deprecated options=keyValues also signals simplified input on merge."""
     assert (
-        merge(
-            client, stored["id"], {"owner": "urn:ngsi-ld:Person:3"}, params={"options": "keyValues"}
-        ).status_code
+        merge(client, stored["id"], {"owner": "urn:ngsi-ld:Person:3"}, params={"options": "keyValues"}).status_code
         == 204
     )
     assert get_json(client, stored["id"])["owner"] == rel("urn:ngsi-ld:Person:3")
@@ -167,10 +163,7 @@ def test_merge_key_values_type_change_is_bad_request(client: httpx.Client, store
 def test_merge_observed_at_parameter(client: httpx.Client, stored: dict[str, Any]) -> None:
     """observedAt=<DateTime> sets observedAt of merged attributes that had one (fragment gives none)."""
     ts = "2025-06-01T12:00:00Z"
-    assert (
-        merge(client, stored["id"], {"airQualityLevel": prop(9)}, params={"observedAt": ts}).status_code
-        == 204
-    )
+    assert merge(client, stored["id"], {"airQualityLevel": prop(9)}, params={"observedAt": ts}).status_code == 204
     got = get_json(client, stored["id"])["airQualityLevel"]
     assert got["value"] == 9
     assert got["observedAt"] in (ts, "2025-06-01T12:00:00.000Z")
@@ -178,21 +171,15 @@ def test_merge_observed_at_parameter(client: httpx.Client, stored: dict[str, Any
 
 def test_merge_observed_at_parameter_only_where_present(client: httpx.Client, stored: dict[str, Any]) -> None:
     """The observedAt parameter does not add observedAt to merged attributes that had none."""
-    resp = merge(
-        client, stored["id"], {"untouched": prop("v2")}, params={"observedAt": "2025-06-01T12:00:00Z"}
-    )
+    resp = merge(client, stored["id"], {"untouched": prop("v2")}, params={"observedAt": "2025-06-01T12:00:00Z"})
     assert resp.status_code == 204
     assert get_json(client, stored["id"])["untouched"] == prop("v2")
 
 
-@pytest.mark.parametrize(
-    "params", [{"lang": "fr"}, {"lang": "fr", "format": "keyValues"}], ids=["concise", "kv"]
-)
+@pytest.mark.parametrize("params", [{"lang": "fr"}, {"lang": "fr", "format": "keyValues"}], ids=["concise", "kv"])
 def test_merge_lang_replaces_one_language(client: httpx.Client, params: dict[str, str]) -> None:
     """With lang=fr, a plain string for an existing LanguageProperty replaces only the fr entry (§6.5.3.4)."""
-    ent = make_entity(
-        street={"type": "LanguageProperty", "languageMap": {"fr": "Grand Place", "nl": "Grote Markt"}}
-    )
+    ent = make_entity(street={"type": "LanguageProperty", "languageMap": {"fr": "Grand Place", "nl": "Grote Markt"}})
     create(client, ent)
     assert merge(client, ent["id"], {"street": "Place Royale"}, params=params).status_code == 204
     got = get_json(client, ent["id"])["street"]
@@ -246,9 +233,7 @@ def test_merge_type_parameter_mismatch_is_not_found(client: httpx.Client, stored
     ],
     ids=["relationship non-URI", "bad attr name", "bad geometry", "unknown attr type"],
 )
-def test_merge_invalid_fragment_changes_nothing(
-    client: httpx.Client, stored: dict[str, Any], body: Any
-) -> None:
+def test_merge_invalid_fragment_changes_nothing(client: httpx.Client, stored: dict[str, Any], body: Any) -> None:
     """Merge with invalid content gives 400 BadRequestData and the entity is unchanged."""
     before = snapshot(client, stored["id"])
     assert_problem(merge(client, stored["id"], body), 400, "BadRequestData")

@@ -105,9 +105,7 @@ def test_append_no_overwrite_fqns_use_request_context(
 
 def test_append_no_overwrite_all_new_is_204(client: httpx.Client, stored: dict[str, Any]) -> None:
     """noOverwrite when every attribute is new gives 204."""
-    assert (
-        append(client, stored["id"], {"fresh": prop(1)}, params={"options": "noOverwrite"}).status_code == 204
-    )
+    assert append(client, stored["id"], {"fresh": prop(1)}, params={"options": "noOverwrite"}).status_code == 204
 
 
 def test_append_new_dataset_instance(client: httpx.Client, stored: dict[str, Any]) -> None:
@@ -138,9 +136,7 @@ def test_append_no_overwrite_adds_scopes(client: httpx.Client, stored: dict[str,
 
 def test_append_concise(client: httpx.Client, stored: dict[str, Any]) -> None:
     """Append accepts concise input."""
-    assert (
-        append(client, stored["id"], {"brand": "concise", "owner": {"object": "urn:x:1"}}).status_code == 204
-    )
+    assert append(client, stored["id"], {"brand": "concise", "owner": {"object": "urn:x:1"}}).status_code == 204
     got = get_json(client, stored["id"])
     assert got["brand"] == prop("concise")
     assert got["owner"] == rel("urn:x:1")
@@ -156,9 +152,7 @@ def test_append_unknown_entity_is_not_found(client: httpx.Client) -> None:
 def test_append_type_mismatch_is_not_found(client: httpx.Client, stored: dict[str, Any]) -> None:
     """Append with a type parameter the entity does not match gives 404 and changes nothing."""
     before = snapshot(client, stored["id"])
-    assert_problem(
-        append(client, stored["id"], {"x": prop(1)}, params={"type": "Other"}), 404, "ResourceNotFound"
-    )
+    assert_problem(append(client, stored["id"], {"x": prop(1)}, params={"type": "Other"}), 404, "ResourceNotFound")
     assert snapshot(client, stored["id"]) == before
 
 
@@ -193,9 +187,7 @@ def test_append_malformed_json_changes_nothing(client: httpx.Client, stored: dic
         "bad datasetId",
     ],
 )
-def test_append_invalid_content_changes_nothing(
-    client: httpx.Client, stored: dict[str, Any], body: Any
-) -> None:
+def test_append_invalid_content_changes_nothing(client: httpx.Client, stored: dict[str, Any], body: Any) -> None:
     """Append with invalid content (incl. an NGSI-LD Null) gives 400 BadRequestData and changes nothing."""
     before = snapshot(client, stored["id"])
     assert_problem(append(client, stored["id"], body), 400, "BadRequestData")

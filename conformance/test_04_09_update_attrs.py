@@ -95,9 +95,7 @@ def test_update_null_deletes(client: httpx.Client, stored: dict[str, Any], body:
     assert got["temperature"] == stored["temperature"]
 
 
-def test_update_null_with_dataset_id_deletes_only_that_instance(
-    client: httpx.Client, stored: dict[str, Any]
-) -> None:
+def test_update_null_with_dataset_id_deletes_only_that_instance(client: httpx.Client, stored: dict[str, Any]) -> None:
     """A null with a datasetId deletes only that instance."""
     assert update(client, stored["id"], {"name": prop(NULL, datasetId=DS1)}).status_code == 204
     got = instances(get_json(client, stored["id"])["name"])
@@ -146,10 +144,7 @@ def test_update_scope_when_entity_has_none_is_207(client: httpx.Client, stored: 
 
 def test_update_concise(client: httpx.Client, stored: dict[str, Any]) -> None:
     """Update accepts concise input."""
-    assert (
-        update(client, stored["id"], {"keep": "changed", "locatedAt": {"object": "urn:x:2"}}).status_code
-        == 204
-    )
+    assert update(client, stored["id"], {"keep": "changed", "locatedAt": {"object": "urn:x:2"}}).status_code == 204
     got = get_json(client, stored["id"])
     assert got["keep"] == prop("changed")
     assert got["locatedAt"] == rel("urn:x:2")
@@ -170,9 +165,7 @@ def test_update_invalid_id_is_bad_request(client: httpx.Client) -> None:
 def test_update_type_mismatch_is_not_found(client: httpx.Client, stored: dict[str, Any]) -> None:
     """Update with a type parameter the entity does not match gives 404 and changes nothing."""
     before = snapshot(client, stored["id"])
-    assert_problem(
-        update(client, stored["id"], {"keep": prop(2)}, params={"type": "Other"}), 404, "ResourceNotFound"
-    )
+    assert_problem(update(client, stored["id"], {"keep": prop(2)}, params={"type": "Other"}), 404, "ResourceNotFound")
     assert snapshot(client, stored["id"]) == before
 
 
@@ -193,9 +186,7 @@ def test_update_malformed_json_changes_nothing(client: httpx.Client, stored: dic
     ],
     ids=["relationship non-URI", "bad name", "unknown type", "languageMap non-string"],
 )
-def test_update_invalid_content_changes_nothing(
-    client: httpx.Client, stored: dict[str, Any], body: Any
-) -> None:
+def test_update_invalid_content_changes_nothing(client: httpx.Client, stored: dict[str, Any], body: Any) -> None:
     """Update with invalid content gives 400 BadRequestData and nothing changes."""
     before = snapshot(client, stored["id"])
     assert_problem(update(client, stored["id"], body), 400, "BadRequestData")

@@ -82,9 +82,7 @@ def test_partial_update_null_value_deletes_attribute(client: httpx.Client, store
     assert "temperature" not in get_json(client, stored["id"])
 
 
-def test_partial_update_null_object_deletes_relationship(
-    client: httpx.Client, stored: dict[str, Any]
-) -> None:
+def test_partial_update_null_object_deletes_relationship(client: httpx.Client, stored: dict[str, Any]) -> None:
     """A null object deletes the whole Relationship (TS 012_06)."""
     assert patch_attr(client, stored["id"], "owner", {"object": NULL}).status_code == 204
     assert "owner" not in get_json(client, stored["id"])
@@ -105,9 +103,7 @@ def test_partial_update_relationship_object(client: httpx.Client, stored: dict[s
 
 def test_partial_update_merge_patch_content_type(client: httpx.Client, stored: dict[str, Any]) -> None:
     """application/merge-patch+json is accepted on partial attribute update (TS 044_01)."""
-    resp = patch_attr(
-        client, stored["id"], "temperature", {"value": 30}, ctype="application/merge-patch+json"
-    )
+    resp = patch_attr(client, stored["id"], "temperature", {"value": 30}, ctype="application/merge-patch+json")
     assert resp.status_code == 204, resp.text
     assert get_json(client, stored["id"])["temperature"]["value"] == 30
 
@@ -117,10 +113,7 @@ def test_partial_update_attr_id_expanded_with_context(
 ) -> None:
     """{attrId} is expanded with the request context: 'speed' under a user context is another attribute."""
     hdrs = link_header(user_context_url)
-    assert (
-        send(client, "POST", f"/entities/{stored['id']}/attrs", {"speed": prop(1)}, headers=hdrs).status_code
-        == 204
-    )
+    assert send(client, "POST", f"/entities/{stored['id']}/attrs", {"speed": prop(1)}, headers=hdrs).status_code == 204
     assert patch_attr(client, stored["id"], "speed", {"value": 2}, headers=hdrs).status_code == 204
     assert get_json(client, stored["id"], headers=hdrs)["speed"]["value"] == 2
     assert_problem(patch_attr(client, stored["id"], "speed", {"value": 3}), 404, "ResourceNotFound")
@@ -154,9 +147,7 @@ def test_missing_target_instance_is_not_found(
 
 def test_invalid_entity_id_is_bad_request(client: httpx.Client) -> None:
     """Partial update with an id that is not a URI gives 400 BadRequestData (TS 012_02_01)."""
-    assert_problem(
-        patch_attr(client, "thisisaninvaliduri", "temperature", {"value": 1}), 400, "BadRequestData"
-    )
+    assert_problem(patch_attr(client, "thisisaninvaliduri", "temperature", {"value": 1}), 400, "BadRequestData")
 
 
 @pytest.mark.parametrize(
@@ -178,9 +169,7 @@ def test_invalid_entity_id_is_bad_request(client: httpx.Client) -> None:
         "bad date",
     ],
 )
-def test_bad_fragment_changes_nothing(
-    client: httpx.Client, stored: dict[str, Any], attr: str, frag: Any
-) -> None:
+def test_bad_fragment_changes_nothing(client: httpx.Client, stored: dict[str, Any], attr: str, frag: Any) -> None:
     """A type change, an empty fragment, attrId=scope or invalid data gives 400 BadRequestData (TS 012_02)."""
     before = snapshot(client, stored["id"])
     assert_problem(patch_attr(client, stored["id"], attr, frag), 400, "BadRequestData")
@@ -190,16 +179,12 @@ def test_bad_fragment_changes_nothing(
 def test_malformed_json_changes_nothing(client: httpx.Client, stored: dict[str, Any]) -> None:
     """A body that is not JSON gives 400 InvalidRequest and nothing changes."""
     before = snapshot(client, stored["id"])
-    assert_problem(
-        patch_attr(client, stored["id"], "temperature", None, raw='{"value": }'), 400, "InvalidRequest"
-    )
+    assert_problem(patch_attr(client, stored["id"], "temperature", None, raw='{"value": }'), 400, "InvalidRequest")
     assert snapshot(client, stored["id"]) == before
 
 
 def test_wrong_content_type_is_415(client: httpx.Client, stored: dict[str, Any]) -> None:
     """Content-Type text/plain gives 415 and nothing changes (TS 048_01)."""
     before = snapshot(client, stored["id"])
-    assert (
-        patch_attr(client, stored["id"], "temperature", {"value": 1}, ctype="text/plain").status_code == 415
-    )
+    assert patch_attr(client, stored["id"], "temperature", {"value": 1}, ctype="text/plain").status_code == 415
     assert snapshot(client, stored["id"]) == before

@@ -84,9 +84,7 @@ def test_unknown_entity_is_not_found(client: httpx.Client) -> None:
     [("nonexistent", prop(1)), ("name", prop(1, datasetId="urn:ngsi-ld:Dataset:unknown"))],
     ids=["unknown attribute", "unknown datasetId"],
 )
-def test_missing_target_is_not_found(
-    client: httpx.Client, stored: dict[str, Any], attr: str, body: Any
-) -> None:
+def test_missing_target_is_not_found(client: httpx.Client, stored: dict[str, Any], attr: str, body: Any) -> None:
     """PUT on an unknown attribute or datasetId gives 404 ResourceNotFound and changes nothing."""
     before = snapshot(client, stored["id"])
     assert_problem(put_attr(client, stored["id"], attr, body), 404, "ResourceNotFound")
@@ -109,9 +107,7 @@ def test_invalid_entity_id_is_bad_request(client: httpx.Client) -> None:
     ],
     ids=["attr @invalid", "scope", "relationship without object", "null value", "unknown type"],
 )
-def test_invalid_replace_changes_nothing(
-    client: httpx.Client, stored: dict[str, Any], attr: str, body: Any
-) -> None:
+def test_invalid_replace_changes_nothing(client: httpx.Client, stored: dict[str, Any], attr: str, body: Any) -> None:
     """Invalid attribute name (@invalid), scope, or invalid attribute gives 400 BadRequestData (TS 055_03)."""
     before = snapshot(client, stored["id"])
     assert_problem(put_attr(client, stored["id"], attr, body), 400, "BadRequestData")

@@ -89,9 +89,7 @@ def test_error_type_uris_are_etsi(client: httpx.Client) -> None:
 
 def test_error_bodies_use_fqns_only(client: httpx.Client, user_context_url: str) -> None:
     """Error bodies are never compacted: the response is application/json without a Link context."""
-    resp = send(
-        client, "POST", "/entities", {"id": "nope", "type": "Vehicle"}, headers=link_header(user_context_url)
-    )
+    resp = send(client, "POST", "/entities", {"id": "nope", "type": "Vehicle"}, headers=link_header(user_context_url))
     assert_problem(resp, 400, "BadRequestData")
     assert media_type(resp) == "application/json"
     assert "json-ld#context" not in resp.headers.get("link", "")

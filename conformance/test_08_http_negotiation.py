@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import httpx
@@ -34,18 +33,12 @@ def allow_set(resp: httpx.Response) -> set[str]:
 
 # --- 405 ----------------------------------------------------------------------------------------
 
-# Our own broker serves GET and DELETE /entities (query, purge) from the query issue (#3) on; until
-# then its Allow header for /entities honestly lists POST only. Strict: the marker must go when they land.
-QUERY_PENDING = pytest.mark.xfail(
-    not os.environ.get("BROKER_URL"), reason="GET/DELETE /entities land with issue #3", strict=True
-)
-
 
 @pytest.mark.parametrize(
     ("method", "path", "expected"),
     [
-        pytest.param("PUT", "/entities", {"GET", "POST"}, marks=QUERY_PENDING),
-        pytest.param("PATCH", "/entities", {"GET", "POST"}, marks=QUERY_PENDING),
+        ("PUT", "/entities", {"GET", "POST"}),
+        ("PATCH", "/entities", {"GET", "POST"}),
         ("POST", "/entities/{id}", {"GET", "PUT", "PATCH", "DELETE"}),
         ("PUT", "/entities/{id}/attrs", {"POST", "PATCH"}),
         ("GET", "/entities/{id}/attrs", {"POST", "PATCH"}),
@@ -100,9 +93,7 @@ def test_accept_application_wildcard_gives_json(client: httpx.Client, thing: dic
 
 def test_accept_quality_values(client: httpx.Client, thing: dict[str, Any]) -> None:
     """q-weights decide between acceptable types: ld+json;q=0.9 beats json;q=0.5."""
-    resp = retrieve(
-        client, thing["id"], headers={"Accept": "application/json;q=0.5, application/ld+json;q=0.9"}
-    )
+    resp = retrieve(client, thing["id"], headers={"Accept": "application/json;q=0.5, application/ld+json;q=0.9"})
     assert resp.status_code == 200
     assert media_type(resp) == "application/ld+json"
     assert "@context" in resp.json()
@@ -243,6 +234,4 @@ def test_validation_order_unknown_param_before_body(client: httpx.Client) -> Non
 def test_unknown_entity_vs_invalid_id(client: httpx.Client) -> None:
     """Data validation comes before existence checks: an invalid id gives 400, not 404."""
     assert_problem(send(client, "PATCH", "/entities/nope/attrs", {"x": prop(1)}), 400, "BadRequestData")
-    assert_problem(
-        send(client, "PATCH", f"/entities/{new_id()}/attrs", {"x": prop(1)}), 404, "ResourceNotFound"
-    )
+    assert_problem(send(client, "PATCH", f"/entities/{new_id()}/attrs", {"x": prop(1)}), 404, "ResourceNotFound")

@@ -57,9 +57,7 @@ def test_updates_stay_in_their_tenant(client: httpx.Client, tenant: str) -> None
     eid = new_id()
     create(client, {"id": eid, "type": "Thing", "v": prop(1)}, headers=t(tenant))
     create(client, {"id": eid, "type": "Thing", "v": prop(1)})
-    assert (
-        send(client, "PATCH", f"/entities/{eid}/attrs", {"v": prop(2)}, headers=t(tenant)).status_code == 204
-    )
+    assert send(client, "PATCH", f"/entities/{eid}/attrs", {"v": prop(2)}, headers=t(tenant)).status_code == 204
     assert get_json(client, eid, headers=t(tenant))["v"] == prop(2)
     assert get_json(client, eid)["v"] == prop(1)
 
@@ -73,12 +71,8 @@ def test_writes_other_than_create_do_not_create_tenants(client: httpx.Client, te
     """PATCH, PUT, POST attrs and DELETE in an unknown tenant give 404 NonexistentTenant."""
     eid = new_id()
     h = t(tenant)
-    assert_problem(
-        send(client, "PATCH", f"/entities/{eid}", {"x": prop(1)}, headers=h), 404, "NonexistentTenant"
-    )
-    assert_problem(
-        send(client, "PUT", f"/entities/{eid}", {"type": "T"}, headers=h), 404, "NonexistentTenant"
-    )
+    assert_problem(send(client, "PATCH", f"/entities/{eid}", {"x": prop(1)}, headers=h), 404, "NonexistentTenant")
+    assert_problem(send(client, "PUT", f"/entities/{eid}", {"type": "T"}, headers=h), 404, "NonexistentTenant")
     resp = send(client, "POST", f"/entities/{eid}/attrs", {"x": prop(1)}, headers=h)
     assert_problem(resp, 404, "NonexistentTenant")
     resp = send(client, "PATCH", f"/entities/{eid}/attrs", {"x": prop(1)}, headers=h)

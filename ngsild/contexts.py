@@ -174,9 +174,7 @@ class ContextResolver:
                         target = urljoin(target, location)
                         continue
                     if response.status_code != 200:
-                        raise self._unavailable(
-                            f"fetching @context {url} gave HTTP {response.status_code}", url
-                        )
+                        raise self._unavailable(f"fetching @context {url} gave HTTP {response.status_code}", url)
                     body = bytearray()
                     async for chunk in response.aiter_bytes():
                         body += chunk
@@ -186,12 +184,8 @@ class ContextResolver:
                             )
                     return bytes(body), response.headers.get("cache-control", "")
             except httpx.HTTPError as exc:
-                raise self._unavailable(
-                    f"cannot fetch @context {url}: {type(exc).__name__} {exc}", url
-                ) from exc
-        raise self._unavailable(
-            f"fetching @context {url} was redirected more than {_MAX_REDIRECTS} times", url
-        )
+                raise self._unavailable(f"cannot fetch @context {url}: {type(exc).__name__} {exc}", url) from exc
+        raise self._unavailable(f"fetching @context {url} was redirected more than {_MAX_REDIRECTS} times", url)
 
 
 def _max_age(cache_control: str) -> float | None:

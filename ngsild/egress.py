@@ -55,8 +55,7 @@ class EgressPolicy:
                 hosts.add(item)
             else:
                 raise ValueError(
-                    f"egress allow-list entry {raw!r} is neither a network, a host name"
-                    " nor a *.domain pattern"
+                    f"egress allow-list entry {raw!r} is neither a network, a host name nor a *.domain pattern"
                 )
         return cls(False, tuple(networks), frozenset(hosts), tuple(suffixes))
 

@@ -27,9 +27,7 @@ from ngsild.core_context import CORE_VOCAB, core_terms
 from ngsild.errors import BadRequestData
 
 _GEN_DELIMS = frozenset(":/?#[]@")
-_CONTEXT_KEYWORDS = frozenset(
-    {"@version", "@protected", "@language", "@direction", "@propagate", "@base", "@vocab"}
-)
+_CONTEXT_KEYWORDS = frozenset({"@version", "@protected", "@language", "@direction", "@propagate", "@base", "@vocab"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +53,7 @@ class TermMap:
                 exact.setdefault(term.iri, name)
         self._exact = exact
         self._prefixes = sorted(
-            (
-                (name, term.iri)
-                for name, term in terms.items()
-                if term.prefix and not term.iri.startswith("@")
-            ),
+            ((name, term.iri) for name, term in terms.items() if term.prefix and not term.iri.startswith("@")),
             key=lambda kv: kv[0],
         )
 
@@ -134,9 +128,7 @@ class TermMap:
                 if iri.startswith("@"):
                     out[key] = item
                 elif iri in out:
-                    raise BadRequestData(
-                        f"two keys of one JSON value expand to the same IRI {iri}; rename one"
-                    )
+                    raise BadRequestData(f"two keys of one JSON value expand to the same IRI {iri}; rename one")
                 else:
                     out[iri] = self.expand_value(item)
             return out
@@ -148,9 +140,7 @@ class TermMap:
         """The inverse of ``expand_value`` under this context."""
         if isinstance(value, dict):
             return {
-                (key if key.startswith("@") or ":" not in key else self.compact(key)): self.compact_value(
-                    item
-                )
+                (key if key.startswith("@") or ":" not in key else self.compact(key)): self.compact_value(item)
                 for key, item in value.items()
             }
         if isinstance(value, list):
@@ -211,9 +201,7 @@ class _Definer:
         elif self.vocab is not None:
             iri = self.vocab + name
         else:
-            raise BadRequestData(
-                f"the @context term {name!r} has no IRI and there is no @vocab to resolve it"
-            )
+            raise BadRequestData(f"the @context term {name!r} has no IRI and there is no @vocab to resolve it")
         if isinstance(definition, str):
             simple_prefix = ":" not in name and "/" not in name and bool(iri) and iri[-1] in _GEN_DELIMS
             term = Term(iri, prefix=simple_prefix and not iri.startswith("@"))

@@ -69,9 +69,7 @@ INSTANCE_MEMBERS: Final = frozenset(
 # Output-only members a client may not send inside an attribute (linked-entity retrieval, lang).
 OUTPUT_ONLY_MEMBERS: Final = frozenset({"entity", "entityList", "lang"})
 # Top-level entity members that are not attributes.
-ENTITY_MEMBERS: Final = frozenset(
-    {"id", "@id", "type", "@type", "scope", "@context", "expiresAt"} | SYSTEM_TIMES
-)
+ENTITY_MEMBERS: Final = frozenset({"id", "@id", "type", "@type", "scope", "@context", "expiresAt"} | SYSTEM_TIMES)
 # Core terms for non-reified members: never usable as attribute names (§4.5.1).
 NON_REIFIED_TERMS: Final = frozenset(
     {

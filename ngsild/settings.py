@@ -25,6 +25,8 @@ class Settings:
     context_ttl_s: float = 3600.0
     ld_context_unavailable_status: int = 503  # the 1.9.1 table says 504; the ETSI test suite expects 503
     log_level: str = "info"
+    default_limit: int = 20  # Query Entities page size when the client gives no limit
+    max_limit: int = 1000  # a larger limit is 403 TooManyResults
 
     @property
     def egress(self) -> EgressPolicy:
@@ -42,9 +44,7 @@ class Settings:
         return cls(**values)
 
     @classmethod
-    def from_args(
-        cls, argv: Sequence[str] | None = None, base: Settings | None = None
-    ) -> tuple[str, Settings]:
+    def from_args(cls, argv: Sequence[str] | None = None, base: Settings | None = None) -> tuple[str, Settings]:
         """``python -m ngsild serve --host --port --store --egress-allow ...`` over env defaults."""
         base = base or cls.from_env()
         parser = argparse.ArgumentParser(prog="python -m ngsild", description="NGSI-LD context broker")
@@ -63,9 +63,7 @@ class Settings:
             help="hosts/networks the broker may contact, e.g. 127.0.0.0/8,::1,localhost (default: all)",
         )
         serve.add_argument("--max-body-bytes", type=int, default=base.max_body_bytes)
-        serve.add_argument(
-            "--context-timeout", type=float, default=base.context_timeout_s, dest="context_timeout_s"
-        )
+        serve.add_argument("--context-timeout", type=float, default=base.context_timeout_s, dest="context_timeout_s")
         serve.add_argument(
             "--ld-context-unavailable-status",
             type=int,
@@ -73,6 +71,8 @@ class Settings:
             default=base.ld_context_unavailable_status,
         )
         serve.add_argument("--log-level", default=base.log_level)
+        serve.add_argument("--default-limit", type=int, default=base.default_limit)
+        serve.add_argument("--max-limit", type=int, default=base.max_limit)
         args = parser.parse_args(argv)
         values = {k: v for k, v in vars(args).items() if k != "command"}
         settings = replace(base, **values)

@@ -101,9 +101,7 @@ def replace(old: Doc, fragment: Doc, now: str) -> Doc:
 
 def _check_same_id(old: Doc, fragment: Doc) -> None:
     if "id" in fragment and fragment["id"] != old["id"]:
-        raise BadRequestData(
-            f"the payload id {fragment['id']} differs from the entity id {old['id']} in the path"
-        )
+        raise BadRequestData(f"the payload id {fragment['id']} differs from the entity id {old['id']} in the path")
 
 
 def append(old: Doc, fragment: Doc, now: str, *, no_overwrite: bool) -> tuple[Doc, UpdateResult]:
@@ -258,8 +256,7 @@ def _without_nulls(inst: Doc) -> Doc:
     subs = inst.get("attrs")
     if subs:
         kept = {
-            iri: [_without_nulls(s) for s in sub_insts if not is_null_instance(s)]
-            for iri, sub_insts in subs.items()
+            iri: [_without_nulls(s) for s in sub_insts if not is_null_instance(s)] for iri, sub_insts in subs.items()
         }
         kept = {iri: sub_insts for iri, sub_insts in kept.items() if sub_insts}
         if kept:
@@ -306,8 +303,7 @@ def partial_update(old: Doc, iri: str, patch: Doc, now: str) -> Doc:
         return _touch(doc, now)
     if "type" in patch and patch["type"] != current["type"]:
         raise BadRequestData(
-            f"the attribute {iri} is a {current['type']}; "
-            f"a partial update cannot change it to {patch['type']}"
+            f"the attribute {iri} is a {current['type']}; a partial update cannot change it to {patch['type']}"
         )
     kind = KIND_BY_NAME[current["type"]]
     for member in VALUE_MEMBERS - {VALUE_MEMBER[kind]}:

@@ -256,9 +256,7 @@ def _finish(name: str, kind: AttrKind | None, raw: dict[str, Any], tm: TermMap, 
 def _finish_meta(name: str, kind: AttrKind | None, raw: dict[str, Any], tm: TermMap, out: Doc) -> None:
     if "unitCode" in raw:
         if kind not in (None, AttrKind.PROPERTY, AttrKind.LIST_PROPERTY):
-            raise _bad(
-                f"attribute {name!r}: a {kind.value if kind else 'this attribute'} cannot have unitCode"
-            )
+            raise _bad(f"attribute {name!r}: a {kind.value if kind else 'this attribute'} cannot have unitCode")
         if not isinstance(raw["unitCode"], str):
             raise _bad(f"attribute {name!r}: unitCode must be a string")
         out["unitCode"] = raw["unitCode"]
@@ -286,9 +284,7 @@ def _finish_meta(name: str, kind: AttrKind | None, raw: dict[str, Any], tm: Term
         out["objectType"] = expanded if isinstance(raw["objectType"], list) else expanded[0]
 
 
-def _finish_sub_attributes(
-    name: str, raw: dict[str, Any], keys: Any, tm: TermMap, rules: Rules, out: Doc
-) -> None:
+def _finish_sub_attributes(name: str, raw: dict[str, Any], keys: Any, tm: TermMap, rules: Rules, out: Doc) -> None:
     subs: dict[str, list[Doc]] = {}
     for key in keys - _NOT_SUB_ATTRIBUTES:
         sub = raw[key]
@@ -317,9 +313,7 @@ _SCALARS = (int, float, bool)
 
 def _value(name: str, kind: AttrKind, value: Any, tm: TermMap, rules: Rules) -> Any:
     """Validate and expand the value member of one instance."""
-    if kind is AttrKind.PROPERTY and (
-        value.__class__ in _SCALARS or (value.__class__ is str and value != NULL)
-    ):
+    if kind is AttrKind.PROPERTY and (value.__class__ in _SCALARS or (value.__class__ is str and value != NULL)):
         return value  # the common case, settled without the general checks below
     if _is_null_form(kind, value):
         if not rules.allow_null:
@@ -337,9 +331,7 @@ def _value(name: str, kind: AttrKind, value: Any, tm: TermMap, rules: Rules) -> 
                 try:
                     geometry = orjson.loads(value)
                 except orjson.JSONDecodeError:
-                    raise _bad(
-                        f"attribute {name!r}: the GeoProperty value is a string but not GeoJSON"
-                    ) from None
+                    raise _bad(f"attribute {name!r}: the GeoProperty value is a string but not GeoJSON") from None
             error = geometry_error(geometry)
             if error:
                 raise _bad(f"attribute {name!r}: invalid GeoJSON: {error}")
@@ -357,9 +349,7 @@ def _value(name: str, kind: AttrKind, value: Any, tm: TermMap, rules: Rules) -> 
                     raise _bad(f"attribute {name!r}: {tag!r} is not a language tag")
                 texts = text if isinstance(text, list) else [text]
                 if not all(isinstance(t, str) for t in texts):
-                    raise _bad(
-                        f"attribute {name!r}: languageMap values must be strings, got {text!r} for {tag!r}"
-                    )
+                    raise _bad(f"attribute {name!r}: languageMap values must be strings, got {text!r} for {tag!r}")
             return value
         case AttrKind.VOCAB_PROPERTY:
             words = value if isinstance(value, list) else [value]
@@ -446,10 +436,7 @@ def merge_fragment(payload: Any, tm: TermMap, existing: Doc, *, simplified: bool
         if simplified and _looks_like_instance(raw):
             written = _kind(name, raw, tm)
             if written is not None and written is not kind:
-                raise _bad(
-                    f"attribute {name!r} is a {kind.value}; "
-                    f"a keyValues merge cannot make it a {written.value}"
-                )
+                raise _bad(f"attribute {name!r} is a {kind.value}; a keyValues merge cannot make it a {written.value}")
         if kind is AttrKind.LANGUAGE_PROPERTY and isinstance(raw, str) and (simplified or lang is not None):
             normalized[name] = {"type": kind.value, "languageMap": {lang or "@none": raw}}
         elif not simplified or _looks_like_instance(raw):

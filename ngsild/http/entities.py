@@ -75,14 +75,10 @@ async def retrieve(request: Request, path: dict[str, str], query: Query) -> Resp
     shape = shape_of(query, ctx)
     doc = await entities.retrieve_entity(broker, ctx.tenant, entity_id, types_of(query, ctx))
     if shape.attrs is not None and not shape.attrs & doc["attrs"].keys():
-        raise ResourceNotFound(
-            f"the entity {entity_id} has none of the requested attributes", instance=entity_id
-        )
+        raise ResourceNotFound(f"the entity {entity_id} has none of the requested attributes", instance=entity_id)
     body = render.entity(doc, ctx.tm, shape.options)
     if not body:
-        raise ResourceNotFound(
-            f"nothing of the entity {entity_id} is left after pick/omit", instance=entity_id
-        )
+        raise ResourceNotFound(f"nothing of the entity {entity_id} is left after pick/omit", instance=entity_id)
     return entity_response(request, ctx, doc, body, shape)
 
 
@@ -154,9 +150,7 @@ def _attr_path(path: dict[str, str]) -> tuple[str, str]:
     entity_id = entity_id_of(path["entityId"])
     attr = path["attrId"]
     if attr == "scope":
-        raise BadRequestData(
-            "scope is not an attribute; change it through the entity (append, update or merge)"
-        )
+        raise BadRequestData("scope is not an attribute; change it through the entity (append, update or merge)")
     return entity_id, attr
 
 
@@ -165,9 +159,7 @@ async def partial_update_attr(request: Request, path: dict[str, str], query: Que
     broker = broker_of(request)
     entity_id, attr = _attr_path(path)
     body, ctx = await body_with_context(request, broker, merge_patch=True)
-    await entities.partial_update_attr(
-        broker, ctx.tenant, entity_id, attr, body, ctx.tm, types_of(query, ctx)
-    )
+    await entities.partial_update_attr(broker, ctx.tenant, entity_id, attr, body, ctx.tm, types_of(query, ctx))
     return no_content()
 
 

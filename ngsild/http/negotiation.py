@@ -49,9 +49,7 @@ def tenant_of(request: Request) -> str:
     if raw is None or raw == "":
         return DEFAULT_TENANT
     if len(raw) > 64 or not set(raw) <= _TENANT_CHARS:
-        raise BadRequestData(
-            f"NGSILD-Tenant {raw!r} must be 1-64 characters of letters, digits, '_', '-' or '.'"
-        )
+        raise BadRequestData(f"NGSILD-Tenant {raw!r} must be 1-64 characters of letters, digits, '_', '-' or '.'")
     return raw
 
 
@@ -147,9 +145,7 @@ def body_media_type(request: Request, *, merge_patch: bool = False) -> str:
         return JSON
     if media == LD_JSON:
         return LD_JSON
-    accepted = "application/json, application/ld+json" + (
-        ", application/merge-patch+json" if merge_patch else ""
-    )
+    accepted = "application/json, application/ld+json" + (", application/merge-patch+json" if merge_patch else "")
     raise UnsupportedMediaType(f"Content-Type {media!r} is not supported here; use {accepted}")
 
 
@@ -178,9 +174,7 @@ async def read_json(request: Request, max_bytes: int) -> Any:
         raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
 
 
-async def context_for_read(
-    request: Request, broker: Broker, *, geo: bool = False, body: bool = True
-) -> RequestContext:
+async def context_for_read(request: Request, broker: Broker, *, geo: bool = False, body: bool = True) -> RequestContext:
     """GET and DELETE: the @context comes from the Link header, else the core context.
     ``body=False`` (a DELETE answers 204): the Accept header does not matter."""
     media_type = negotiate(request, geo=geo) if body else JSON
@@ -220,9 +214,7 @@ def check_params(query: Query, allowed: frozenset[str]) -> None:
     """Unknown URL parameters are an error (§6.3.20), so typos never pass silently."""
     for name in query:
         if name not in allowed:
-            raise InvalidRequest(
-                f"unknown query parameter {name!r}; allowed here: {', '.join(sorted(allowed))}"
-            )
+            raise InvalidRequest(f"unknown query parameter {name!r}; allowed here: {', '.join(sorted(allowed))}")
 
 
 def flag(query: Query, name: str) -> bool:

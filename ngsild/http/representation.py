@@ -61,9 +61,7 @@ def _names(query: Query, parameter: str, ctx: RequestContext) -> frozenset[str] 
     raw = query.get(parameter)
     if raw is None:
         return None
-    return frozenset(
-        n if n in _ENTITY_MEMBERS else ctx.tm.expand(n) for n in parse_projection(raw, parameter)
-    )
+    return frozenset(n if n in _ENTITY_MEMBERS else ctx.tm.expand(n) for n in parse_projection(raw, parameter))
 
 
 def shape_of(query: Query, ctx: RequestContext, *, flags: frozenset[str] = frozenset({"sysAttrs"})) -> Shape:
@@ -156,9 +154,7 @@ def json_response(
     return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=ctx.media_type)
 
 
-def entity_response(
-    request: Request, ctx: RequestContext, doc: Doc, body: dict[str, Any], shape: Shape
-) -> Response:
+def entity_response(request: Request, ctx: RequestContext, doc: Doc, body: dict[str, Any], shape: Shape) -> Response:
     if ctx.media_type != GEO_JSON:
         return json_response(ctx, body)
     feature = render.feature(doc, body, shape.geometry, shape.options.dataset_ids)
@@ -170,6 +166,29 @@ def entity_response(
     else:
         feature["@context"] = ctx.context
     return Response(orjson.dumps(feature), headers=headers, media_type=GEO_JSON)
+
+
+def entities_response(
+    request: Request, ctx: RequestContext, docs: list[Doc], bodies: list[dict[str, Any]], shape: Shape
+) -> Response:
+    """A query result: a JSON array (each entity with its @context for ld+json), or a GeoJSON
+    FeatureCollection whose features carry no @context of their own (§4.5.17)."""
+    if ctx.media_type != GEO_JSON:
+        return json_response(ctx, bodies)
+    collection: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "features": [
+            render.feature(d, b, shape.geometry, shape.options.dataset_ids) for d, b in zip(docs, bodies, strict=True)
+        ],
+    }
+    headers = {}
+    if "body=json" in request.headers.get("prefer", ""):
+        link = _link(ctx.context)
+        if link is not None:
+            headers["Link"] = link
+    else:
+        collection["@context"] = ctx.context
+    return Response(orjson.dumps(collection), headers=headers, media_type=GEO_JSON)
 
 
 def no_content() -> Response:

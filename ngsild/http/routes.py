@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ngsild.errors import MethodNotAllowed, NgsiLdError, ResourceNotFound
-from ngsild.http import entities
+from ngsild.http import entities, queries
 from ngsild.http.negotiation import Query
 from ngsild.http.problems import problem_response
 from ngsild.model import API_ROOT
@@ -46,7 +46,8 @@ def route(path: str, **methods: Handler) -> Route:
 
 
 ROUTES: list[Route] = [
-    route("/entities", POST=entities.create),
+    route("/entities", GET=queries.query_entities, POST=entities.create),
+    route("/entityOperations/query", POST=queries.post_query),
     route("/entities/{entityId}", GET=entities.retrieve, PUT=entities.replace, PATCH=entities.merge,
           DELETE=entities.delete),
     route("/entities/{entityId}/attrs", POST=entities.append_attrs, PATCH=entities.update_attrs),
@@ -96,14 +97,8 @@ class Dispatcher:
                 handler = candidate.methods.get(request.method)
                 if handler is None:
                     allow = sorted(candidate.methods)
-                    raise MethodNotAllowed(
-                        f"{request.method} is not allowed here; use {', '.join(allow)}", allow=allow
-                    )
+                    raise MethodNotAllowed(f"{request.method} is not allowed here; use {', '.join(allow)}", allow=allow)
                 query_string = scope.get("query_string", b"")
-                query = (
-                    dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-                    if query_string
-                    else {}
-                )
+                query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else {}
                 return await handler(request, params, query)
         raise ResourceNotFound(f"there is no resource at {scope['path']}")

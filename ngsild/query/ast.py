@@ -160,6 +160,15 @@ def _as_lists(value: Coordinates) -> object:
 
 
 @dataclass(frozen=True, slots=True)
+class EntitySelector:
+    """One EntitySelector of a Query object: id (or idPattern) and type, ANDed."""
+
+    ids: frozenset[str] | None = None
+    id_pattern: Regex | None = None
+    types: TypeSelector | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EntityQuery:
     """Everything an entity must satisfy to be in a Query Entities result (all filters ANDed)."""
 
@@ -170,3 +179,4 @@ class EntityQuery:
     q: Q | None = None
     scope: ScopeQuery | None = None
     geo: GeoQuery | None = None
+    selectors: tuple[EntitySelector, ...] = ()  # POST query: the entity matches at least one of them

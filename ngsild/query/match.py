@@ -29,6 +29,7 @@ from ngsild.query.ast import (
     TypeSelector,
 )
 from ngsild.query.qlang import temporal
+from ngsild.query.regex import Regex
 
 _MISSING = object()
 # Dotted path members that are not sub-attributes but members of the instance itself.
@@ -41,11 +42,9 @@ _RELATIONSHIPS = frozenset({"Relationship", "ListRelationship"})
 
 def matches(query: EntityQuery, doc: Doc) -> bool:
     """The single definition of which entities a query selects."""
-    if query.ids is not None and doc["id"] not in query.ids:
+    if not _selected(query.ids, query.id_pattern, query.types, doc):
         return False
-    if query.ids is None and query.id_pattern is not None and not query.id_pattern.search(doc["id"]):
-        return False
-    if query.types is not None and not types_match(query.types, doc["type"]):
+    if query.selectors and not any(_selected(s.ids, s.id_pattern, s.types, doc) for s in query.selectors):
         return False
     if query.attrs is not None and not query.attrs & doc["attrs"].keys():
         return False
@@ -54,6 +53,15 @@ def matches(query: EntityQuery, doc: Doc) -> bool:
     if query.geo is not None and not geo_matches(query.geo, doc):
         return False
     return query.scope is None or scope_matches(query.scope, doc.get("scope", ()))
+
+
+def _selected(ids: frozenset[str] | None, pattern: Regex | None, types: TypeSelector | None, doc: Doc) -> bool:
+    """id (which takes precedence over idPattern) and type, ANDed."""
+    if ids is not None and doc["id"] not in ids:
+        return False
+    if ids is None and pattern is not None and not pattern.search(doc["id"]):
+        return False
+    return types is None or types_match(types, doc["type"])
 
 
 def types_match(selector: TypeSelector, entity_types: Iterable[str]) -> bool:
@@ -230,9 +238,7 @@ def _as_temporal(target: Any, literal: Temporal) -> datetime | date | time | Non
 
 def scope_matches(query: ScopeQuery, scopes: Iterable[str]) -> bool:
     levels = [tuple(s.lstrip("/").split("/")) for s in scopes]
-    return any(
-        all(any(_scope_pattern_matches(p, s) for s in levels) for p in group) for group in query.groups
-    )
+    return any(all(any(_scope_pattern_matches(p, s) for s in levels) for p in group) for group in query.groups)
 
 
 def _scope_pattern_matches(pattern: ScopePattern, scope: tuple[str, ...]) -> bool:

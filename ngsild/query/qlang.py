@@ -73,9 +73,7 @@ def parse_projection(text: str, parameter: str) -> list[str]:
     if not text:
         raise BadRequestData(f"{parameter} is empty")
     if "{" in text or "}" in text:
-        raise BadRequestData(
-            f"{parameter}={text!r}: linked-entity projection needs join, which is not supported"
-        )
+        raise BadRequestData(f"{parameter}={text!r}: linked-entity projection needs join, which is not supported")
     names = text.replace("|", ",").split(",")
     for index, name in enumerate(names):
         if not name:
@@ -126,9 +124,7 @@ def _literal(text: str, where: int, query: str) -> Literal:
         return moment
     if is_uri(text):
         return text
-    raise _syntax(
-        query, where, f"{text!r} is not a number, true/false, a date/time, a URI or a double-quoted string"
-    )
+    raise _syntax(query, where, f"{text!r} is not a number, true/false, a date/time, a URI or a double-quoted string")
 
 
 def _syntax(query: str, position: int, message: str) -> BadRequestData:
@@ -308,9 +304,7 @@ class _QParser:
 
 
 def _comparable(value: Literal) -> bool:
-    return isinstance(value, str | Temporal) or (
-        isinstance(value, int | float) and not isinstance(value, bool)
-    )
+    return isinstance(value, str | Temporal) or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
 def _split_outside_quotes(text: str, separator: str) -> list[str]:
@@ -357,9 +351,7 @@ def _scope_pattern(text: str, query: str) -> ScopePattern:
         raise BadRequestData(f"scopeQ={query!r}: the scope {text!r} must start with '/'")
     levels = tuple(body[1:].split("/"))
     for level in levels:
-        if level != "+" and not (
-            level and level[0].isalpha() and all(c.isalnum() or c == "_" for c in level)
-        ):
+        if level != "+" and not (level and level[0].isalpha() and all(c.isalnum() or c == "_" for c in level)):
             raise BadRequestData(f"scopeQ={query!r}: {level!r} is not a scope level (a name or '+')")
     return ScopePattern(levels, descendants)
 
@@ -378,9 +370,7 @@ def parse_scope_query(text: str) -> ScopeQuery:
             groups.append(tuple(_scope_pattern(p, text) for p in text[position + 1 : close].split(";")))
             position = close + 1
         else:
-            end = min(
-                (i for i in (text.find(",", position), text.find("|", position)) if i >= 0), default=len(text)
-            )
+            end = min((i for i in (text.find(",", position), text.find("|", position)) if i >= 0), default=len(text))
             groups.append((_scope_pattern(text[position:end], text),))
             position = end
         if position == len(text):
@@ -436,13 +426,9 @@ def parse_geo_query(
     georel: str | None, geometry: str | None, coordinates: object, geoproperty: str | None, expand: Expand
 ) -> GeoQuery:
     """A geo-query from its parts; all of georel, geometry and coordinates are required together."""
-    missing = [
-        n for n, v in (("georel", georel), ("geometry", geometry), ("coordinates", coordinates)) if v is None
-    ]
+    missing = [n for n, v in (("georel", georel), ("geometry", geometry), ("coordinates", coordinates)) if v is None]
     if missing:
-        raise BadRequestData(
-            f"a geo-query needs georel, geometry and coordinates; missing: {', '.join(missing)}"
-        )
+        raise BadRequestData(f"a geo-query needs georel, geometry and coordinates; missing: {', '.join(missing)}")
     assert georel is not None and geometry is not None
     relation, max_distance, min_distance = parse_georel(georel)
     if geometry not in _GEOMETRIES:

@@ -13,9 +13,11 @@ from ngsild import updates, validate
 from ngsild.errors import BadRequestData, Conflict, NonexistentTenant, ResourceNotFound, RevisionConflict
 from ngsild.jsonld import TermMap
 from ngsild.model import Change, Doc
-from ngsild.query.ast import TypeSelector
+from ngsild.query.ast import EntityQuery, TypeSelector
 from ngsild.query.match import types_match
+from ngsild.query.params import PageRequest
 from ngsild.services.broker import Broker
+from ngsild.store.port import Page
 from ngsild.updates import UpdateResult
 
 R = TypeVar("R")
@@ -38,6 +40,12 @@ async def create_entity(broker: Broker, tenant: str, payload: Any, tm: TermMap) 
     await broker.store.create(tenant, doc)
     await broker.publish(Change(tenant, doc["id"], None, doc, "create"))
     return str(doc["id"])
+
+
+async def query_entities(broker: Broker, tenant: str, query: EntityQuery, page: PageRequest) -> Page:
+    """Query Entities (§5.7.2): one page of local matches in entity id order, with the total when asked."""
+    await require_tenant(broker, tenant)
+    return await broker.store.find(tenant, query, offset=page.offset, limit=page.limit, count=page.count)
 
 
 async def retrieve_entity(broker: Broker, tenant: str, entity_id: str, types: TypeSelector | None) -> Doc:
@@ -223,8 +231,6 @@ async def delete_attr(
     delete_all: bool,
 ) -> None:
     def apply(old: Doc) -> tuple[Doc, None]:
-        return updates.delete_attribute(
-            old, iri, dataset=dataset, delete_all=delete_all, now=broker.now()
-        ), None
+        return updates.delete_attribute(old, iri, dataset=dataset, delete_all=delete_all, now=broker.now()), None
 
     await _modify(broker, tenant, entity_id, types, "delete", apply)

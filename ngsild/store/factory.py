@@ -16,7 +16,5 @@ def open_store(url: str) -> Store:
     if url.startswith("sqlite:///"):
         return SqliteStore(url[len("sqlite:///") :])  # sqlite:///rel/path or sqlite:////abs/path
     if url.startswith(("mongodb://", "mongodb+srv://")):
-        raise UnsupportedStore(
-            "the MongoDB store is not available in this version yet; use sqlite:///path/to.db"
-        )
+        raise UnsupportedStore("the MongoDB store is not available in this version yet; use sqlite:///path/to.db")
     raise UnsupportedStore(f"unknown store URL {url!r}; use sqlite:///path/to.db or sqlite://:memory:")

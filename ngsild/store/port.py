@@ -12,6 +12,26 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ngsild.model import Doc
+from ngsild.query.ast import EntityQuery
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeUse:
+    """One attribute name as used by the entities of a tenant (discovery, §5.7.5-§5.7.11)."""
+
+    attr: str
+    kinds: frozenset[str]  # Property, Relationship, ...
+    types: frozenset[str]  # IRIs of the entity types that have it
+    instances: int  # attribute instances across all entities
+    entities: int
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a query result, in entity id order; ``total`` counts every match when asked."""
+
+    docs: list[Doc]
+    total: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +79,23 @@ class Store(Protocol):
 
         Raises RevisionConflict when ``revision`` is given and differs.
         """
+        ...
+
+    async def find(self, tenant: str, query: EntityQuery, *, offset: int, limit: int, count: bool) -> Page:
+        """The documents that ``query.match.matches(query, doc)`` accepts, ordered by entity id,
+        ``offset``/``limit`` applied, and the number of all matches when ``count`` is true.
+
+        This is the reference contract the property tests check:
+        ``[d for d in sorted(all, key=id) if matches(query, d)][offset:offset + limit]``.
+        """
+        ...
+
+    async def types(self, tenant: str) -> dict[str, int]:
+        """Every entity type IRI in the tenant with its number of entities."""
+        ...
+
+    async def attributes(self, tenant: str, entity_type: str | None = None) -> list[AttributeUse]:
+        """How attributes are used (optionally among entities of one type)."""
         ...
 
     async def count(self, tenant: str) -> int:

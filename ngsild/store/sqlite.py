@@ -23,13 +23,18 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import orjson
 
 from ngsild.errors import AlreadyExists, InternalError, NgsiLdError, ResourceNotFound, RevisionConflict
 from ngsild.model import DEFAULT_TENANT, Doc
-from ngsild.store.port import Stored
+from ngsild.query.ast import EntityQuery
+from ngsild.query.match import matches
+from ngsild.store import sqlite_index
+from ngsild.store.port import AttributeUse, Page, Stored
+from ngsild.store.sqlite_sql import translate
 
 T = TypeVar("T")
 Op = Callable[[sqlite3.Connection], Any]
@@ -70,6 +75,9 @@ class SqliteStore:
         self._reader: sqlite3.Connection | None = None
         self._tenants: set[str] = {DEFAULT_TENANT}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ngsild-sqlite-reader")
+        self._reader_local = threading.local()
+        self._reader_connections: list[sqlite3.Connection] = []
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -104,6 +112,10 @@ class SqliteStore:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+        self._readers.shutdown(wait=True)
+        for conn in self._reader_connections:
+            conn.close()
+        self._reader_connections.clear()
 
     # ---- the writer thread -----------------------------------------------------------------------
 
@@ -113,6 +125,7 @@ class SqliteStore:
         try:
             conn = self._connect()
             conn.executescript(_SCHEMA)
+            sqlite_index.migrate(conn)
         except sqlite3.Error as exc:
             loop.call_soon_threadsafe(ready.set_exception, _translate(exc))
             return
@@ -199,6 +212,7 @@ class SqliteStore:
                 )
             except sqlite3.IntegrityError:
                 raise AlreadyExists(f"the entity {entity_id} already exists", instance=entity_id) from None
+            sqlite_index.index(conn, tenant, doc)
 
         await self._write(op)
         self._tenants.add(tenant)
@@ -218,11 +232,12 @@ class SqliteStore:
 
         def op(conn: sqlite3.Connection) -> int:
             cursor = conn.execute(
-                "UPDATE entities SET doc = ?, revision = revision + 1"
-                " WHERE tenant = ? AND id = ? AND revision = ?",
+                "UPDATE entities SET doc = ?, revision = revision + 1 WHERE tenant = ? AND id = ? AND revision = ?",
                 (text, tenant, entity_id, revision),
             )
             if cursor.rowcount == 1:
+                sqlite_index.unindex(conn, tenant, entity_id)
+                sqlite_index.index(conn, tenant, doc)
                 return revision + 1
             _explain_miss(conn, tenant, entity_id)
             raise AssertionError("unreachable")  # pragma: no cover
@@ -233,12 +248,14 @@ class SqliteStore:
         def op(conn: sqlite3.Connection) -> bool:
             if revision is None:
                 cursor = conn.execute("DELETE FROM entities WHERE tenant = ? AND id = ?", (tenant, entity_id))
+                sqlite_index.unindex(conn, tenant, entity_id)
                 return cursor.rowcount == 1
             cursor = conn.execute(
                 "DELETE FROM entities WHERE tenant = ? AND id = ? AND revision = ?",
                 (tenant, entity_id, revision),
             )
             if cursor.rowcount == 1:
+                sqlite_index.unindex(conn, tenant, entity_id)
                 return True
             try:
                 _explain_miss(conn, tenant, entity_id)
@@ -248,18 +265,104 @@ class SqliteStore:
 
         return await self._write(op)
 
+    async def find(self, tenant: str, query: EntityQuery, *, offset: int, limit: int, count: bool) -> Page:
+        plan = translate(tenant, query)
+        where = f"e.tenant = ? AND {plan.where}"
+        params = [tenant, *plan.params]
+
+        def op(conn: sqlite3.Connection) -> Page:
+            if plan.exact:
+                rows = conn.execute(
+                    f"SELECT e.doc FROM entities e WHERE {where} ORDER BY e.id LIMIT ? OFFSET ?",
+                    (*params, limit, offset),
+                ).fetchall()
+                total = None
+                if count:
+                    total = conn.execute(f"SELECT count(*) FROM entities e WHERE {where}", params).fetchone()[0]
+                return Page([orjson.loads(r[0]) for r in rows], total)
+            # Candidates in id order, checked one by one with the reference semantics.
+            docs: list[Doc] = []
+            seen = 0
+            cursor = conn.execute(f"SELECT e.doc FROM entities e WHERE {where} ORDER BY e.id", params)
+            while batch := cursor.fetchmany(256):
+                for (text,) in batch:
+                    doc = orjson.loads(text)
+                    if not matches(query, doc):
+                        continue
+                    if offset <= seen < offset + limit:
+                        docs.append(doc)
+                    seen += 1
+                if not count and seen >= offset + limit:
+                    break
+            return Page(docs, seen if count else None)
+
+        return await self._scan(op)
+
+    async def types(self, tenant: str) -> dict[str, int]:
+        return await self._scan(
+            lambda c: dict(
+                c.execute(
+                    "SELECT type, count(*) FROM entity_types WHERE tenant = ? GROUP BY type ORDER BY type",
+                    (tenant,),
+                ).fetchall()
+            )
+        )
+
+    async def attributes(self, tenant: str, entity_type: str | None = None) -> list[AttributeUse]:
+        sql = (
+            "SELECT a.attr, a.kind, t.type, a.instances, a.id FROM entity_attrs a"
+            " JOIN entity_types t ON t.tenant = a.tenant AND t.id = a.id WHERE a.tenant = ?"
+        )
+        params: list[str] = [tenant]
+        if entity_type is not None:
+            sql += " AND a.id IN (SELECT id FROM entity_types WHERE tenant = ? AND type = ?)"
+            params += [tenant, entity_type]
+
+        def op(conn: sqlite3.Connection) -> list[AttributeUse]:
+            kinds: dict[str, set[str]] = {}
+            types: dict[str, set[str]] = {}
+            instances: dict[tuple[str, str, str], int] = {}
+            for attr, kind, type_iri, n, entity_id in conn.execute(sql, params):
+                kinds.setdefault(attr, set()).add(kind)
+                types.setdefault(attr, set()).add(type_iri)
+                instances[(attr, kind, entity_id)] = n
+            totals: dict[str, int] = {}
+            entities: dict[str, set[str]] = {}
+            for (attr, _, entity_id), n in instances.items():
+                totals[attr] = totals.get(attr, 0) + n
+                entities.setdefault(attr, set()).add(entity_id)
+            return [
+                AttributeUse(a, frozenset(kinds[a]), frozenset(types[a]), totals[a], len(entities[a]))
+                for a in sorted(kinds)
+            ]
+
+        return await self._scan(op)
+
+    async def _scan(self, op: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read that may touch many rows on a reader thread, so the event loop keeps serving."""
+        if self.in_memory:
+            return await self._write(op)
+        return await asyncio.get_running_loop().run_in_executor(self._readers, self._in_reader, op)
+
+    def _in_reader(self, op: Callable[[sqlite3.Connection], T]) -> T:
+        conn = getattr(self._reader_local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._reader_local.conn = conn
+            self._reader_connections.append(conn)
+        try:
+            return op(conn)
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
+
     async def count(self, tenant: str) -> int:
         return await self._read(
-            lambda c: int(
-                c.execute("SELECT count(*) FROM entities WHERE tenant = ?", (tenant,)).fetchone()[0]
-            )
+            lambda c: int(c.execute("SELECT count(*) FROM entities WHERE tenant = ?", (tenant,)).fetchone()[0])
         )
 
 
 def _explain_miss(conn: sqlite3.Connection, tenant: str, entity_id: str) -> None:
-    row = conn.execute(
-        "SELECT revision FROM entities WHERE tenant = ? AND id = ?", (tenant, entity_id)
-    ).fetchone()
+    row = conn.execute("SELECT revision FROM entities WHERE tenant = ? AND id = ?", (tenant, entity_id)).fetchone()
     if row is None:
         raise ResourceNotFound(f"the entity {entity_id} was not found", instance=entity_id)
     raise RevisionConflict(f"the entity {entity_id} changed concurrently (revision {row[0]})")
