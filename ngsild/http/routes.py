@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ngsild.errors import MethodNotAllowed, NgsiLdError, ResourceNotFound
-from ngsild.http import entities, queries
+from ngsild.http import discovery, entities, queries
 from ngsild.http.negotiation import Query
 from ngsild.http.problems import problem_response
 from ngsild.model import API_ROOT
@@ -48,6 +48,10 @@ def route(path: str, **methods: Handler) -> Route:
 ROUTES: list[Route] = [
     route("/entities", GET=queries.query_entities, POST=entities.create),
     route("/entityOperations/query", POST=queries.post_query),
+    route("/types", GET=discovery.list_types),
+    route("/types/{type}", GET=discovery.get_type),
+    route("/attributes", GET=discovery.list_attributes),
+    route("/attributes/{attrId}", GET=discovery.get_attribute),
     route("/entities/{entityId}", GET=entities.retrieve, PUT=entities.replace, PATCH=entities.merge,
           DELETE=entities.delete),
     route("/entities/{entityId}/attrs", POST=entities.append_attrs, PATCH=entities.update_attrs),
