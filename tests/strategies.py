@@ -46,9 +46,7 @@ names = st.one_of(_ascii_names, _ascii_names, _unicode_names).filter(
 )
 """Attribute names (Annex A grammar, ASCII and Unicode), not reserved, that compact back to themselves."""
 
-type_names = st.builds(lambda a, b: a + b, st.sampled_from(_UPPER), st.text(_ALNUM, max_size=7)).filter(
-    _round_trips
-)
+type_names = st.builds(lambda a, b: a + b, st.sampled_from(_UPPER), st.text(_ALNUM, max_size=7)).filter(_round_trips)
 """Entity type names."""
 
 uris = st.builds(
@@ -92,9 +90,7 @@ attribute instance or a GeoJSON geometry."""
 
 raw_json = st.recursive(
     st.one_of(st.none(), _scalars),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)
-    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)),
     max_leaves=6,
 )
 """Arbitrary JSON (null included, any keys), the content of a JsonProperty."""
@@ -151,9 +147,7 @@ KINDS = tuple(_VALUES)
 
 
 @st.composite
-def instances(
-    draw: st.DrawFn, kind: str | None = None, dataset: str | None = None, depth: int = 1
-) -> dict[str, Any]:
+def instances(draw: st.DrawFn, kind: str | None = None, dataset: str | None = None, depth: int = 1) -> dict[str, Any]:
     """One normalized attribute instance of ``kind`` (any kind when None), maybe with metadata and
     sub-attributes (nested ``depth`` levels)."""
     kind = kind or draw(st.sampled_from(KINDS))

@@ -162,9 +162,7 @@ async def test_malformed_context_values_are_bad_request_data(server: Server, con
         await resolver_for(server).term_map(context)
 
 
-@pytest.mark.parametrize(
-    "url", ["ftp://ctx.example.org/c.jsonld", "file:///etc/passwd", "ctx.jsonld", "urn:x"]
-)
+@pytest.mark.parametrize("url", ["ftp://ctx.example.org/c.jsonld", "file:///etc/passwd", "ctx.jsonld", "urn:x"])
 async def test_non_http_urls_are_bad_request_data(server: Server, url: str) -> None:
     """A context URL that is not http(s) is BadRequestData and is not requested."""
     with pytest.raises(BadRequestData):
@@ -186,9 +184,7 @@ async def test_scoped_context_in_a_remote_document_is_bad_request_data(server: S
     "body",
     [b"{not json", b"", b"[]", b'"@context"', b'{"speed": "http://example.org/speed"}', b"null"],
 )
-async def test_invalid_json_or_missing_context_member_is_bad_request_data(
-    server: Server, body: bytes
-) -> None:
+async def test_invalid_json_or_missing_context_member_is_bad_request_data(server: Server, body: bytes) -> None:
     """A fetched body that is not JSON, or is JSON without a top-level @context, is BadRequestData."""
     server.documents[CTX_URL] = body
     with pytest.raises(BadRequestData):
@@ -205,9 +201,7 @@ async def test_invalid_json_or_missing_context_member_is_bad_request_data(
         httpx.RemoteProtocolError("eof"),
     ],
 )
-async def test_transport_failures_are_ld_context_not_available(
-    server: Server, status: int, failure: Exception
-) -> None:
+async def test_transport_failures_are_ld_context_not_available(server: Server, status: int, failure: Exception) -> None:
     """A timeout or connection failure is LdContextNotAvailable with the configured status."""
     server.failure = failure
     with pytest.raises(LdContextNotAvailable) as caught:
@@ -474,9 +468,7 @@ async def test_concurrent_requests_for_one_url_fetch_once(server: Server) -> Non
     """Many requests waiting for the same URL share one download."""
     server.gate = asyncio.Event()
     resolver = resolver_for(server)
-    tasks = [
-        asyncio.create_task(resolver.term_map([CTX_URL, {f"t{i}": "http://example.org/t"}])) for i in range(5)
-    ]
+    tasks = [asyncio.create_task(resolver.term_map([CTX_URL, {f"t{i}": "http://example.org/t"}])) for i in range(5)]
     await asyncio.sleep(0.01)
     server.gate.set()
     maps = await asyncio.gather(*tasks)

@@ -91,9 +91,7 @@ def _offline_loader(url: str, options: Any = None) -> dict[str, Any]:
 
 def _pyld_mappings(context: dict[str, Any]) -> dict[str, dict[str, Any]]:
     processor = jsonld.JsonLdProcessor()
-    active = processor.process_context(
-        processor._get_initial_context({}), context, {"documentLoader": _offline_loader}
-    )
+    active = processor.process_context(processor._get_initial_context({}), context, {"documentLoader": _offline_loader})
     return dict(active["mappings"])
 
 
@@ -112,9 +110,7 @@ def test_reading_of_published_files_agrees_with_pyld(version: str) -> None:
 def test_every_v19_term_expands_as_published() -> None:
     """Every term of the v1.9 file has the same IRI, @type and @container in core_terms()."""
     theirs = published_terms("1.9")
-    mismatched = {
-        t: (d, core_terms().get(t)) for t, d in theirs.items() if t not in core_terms() or _ours(t) != d
-    }
+    mismatched = {t: (d, core_terms().get(t)) for t, d in theirs.items() if t not in core_terms() or _ours(t) != d}
     assert mismatched == {}
 
 
@@ -158,9 +154,7 @@ def test_every_other_v18_term_expands_as_published() -> None:
     """Apart from the four terms that changed in v1.9, every v1.8 term expands as core_terms() does."""
     skip = versions_differ()
     theirs = {t: d for t, d in published_terms("1.8").items() if t not in skip}
-    mismatched = {
-        t: (d, core_terms().get(t)) for t, d in theirs.items() if t not in core_terms() or _ours(t) != d
-    }
+    mismatched = {t: (d, core_terms().get(t)) for t, d in theirs.items() if t not in core_terms() or _ours(t) != d}
     assert mismatched == {}
 
 

@@ -227,9 +227,7 @@ def test_check_refuses_urls_without_a_host(url: str) -> None:
 _ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 _LABEL = st.one_of(
     st.text(_ALNUM, min_size=1, max_size=8),
-    st.builds(
-        "{}-{}".format, st.text(_ALNUM, min_size=1, max_size=4), st.text(_ALNUM, min_size=1, max_size=4)
-    ),
+    st.builds("{}-{}".format, st.text(_ALNUM, min_size=1, max_size=4), st.text(_ALNUM, min_size=1, max_size=4)),
 )
 host_names = st.lists(_LABEL, min_size=1, max_size=4).map(".".join)
 

@@ -96,9 +96,7 @@ def test_longitudes_outside_wgs84_are_rejected(kind: str, lon: float) -> None:
     assert "longitude" in (geometry_error({"type": kind, "coordinates": coordinates}) or "")
 
 
-@given(
-    st.one_of(st.floats(90.001, 1e6), st.floats(-1e6, -90.001)), st.sampled_from(["MultiPoint", "LineString"])
-)
+@given(st.one_of(st.floats(90.001, 1e6), st.floats(-1e6, -90.001)), st.sampled_from(["MultiPoint", "LineString"]))
 def test_latitudes_outside_wgs84_are_rejected(lat: float, kind: str) -> None:
     """A latitude outside [-90, 90] makes the geometry invalid."""
     assert "latitude" in (geometry_error({"type": kind, "coordinates": [[0.0, 0.0], [0.0, lat]]}) or "")
@@ -114,9 +112,7 @@ _SAMPLES = {
 
 
 @given(st.sampled_from(sorted(_DEPTH)), st.sampled_from([0, 1, 2, 3]), st.data())
-def test_coordinates_nested_at_the_wrong_depth_are_rejected(
-    kind: str, depth: int, data: st.DataObject
-) -> None:
+def test_coordinates_nested_at_the_wrong_depth_are_rejected(kind: str, depth: int, data: st.DataObject) -> None:
     """Coordinates nested deeper or shallower than the geometry type demands are invalid."""
     if depth == _DEPTH[kind]:
         return

@@ -287,9 +287,7 @@ def test_compaction_agrees_with_pyld(data: st.DataObject) -> None:
 
     assert compacted["type"] == tm.compact(tm.expand(entity["type"]))
     ours = {
-        tm.compact(iri): tm.compact_value(value)
-        for iri, value in our_expansion(tm, entity).items()
-        if iri != "@type"
+        tm.compact(iri): tm.compact_value(value) for iri, value in our_expansion(tm, entity).items() if iri != "@type"
     }
     theirs = {k: v.get("value") for k, v in compacted.items() if k not in ("@context", "id", "type")}
     assert set(theirs) == set(ours)
@@ -450,11 +448,7 @@ def test_user_vocab_resolves_the_user_terms() -> None:
 def test_later_user_context_overrides_an_earlier_one() -> None:
     """Of two user contexts, the later definition of a term wins."""
     contexts = [{"speed": "http://a.example/speed"}, {"speed": "http://b.example/speed"}]
-    assert (
-        compile_term_map(contexts).expand("speed")
-        == "http://b.example/speed"
-        == pyld_expand_name("speed", contexts)
-    )
+    assert compile_term_map(contexts).expand("speed") == "http://b.example/speed" == pyld_expand_name("speed", contexts)
 
 
 def test_later_user_context_uses_an_earlier_prefix() -> None:
@@ -508,9 +502,7 @@ def test_compaction_prefers_the_shortest_compact_iri() -> None:
 
 def test_typed_terms_are_still_chosen_for_attribute_names() -> None:
     """Deliberate simplification: a typed user term compacts an attribute name, where pyld gives the FQN."""
-    context = {
-        "when": {"@id": "http://example.org/when", "@type": "http://www.w3.org/2001/XMLSchema#dateTime"}
-    }
+    context = {"when": {"@id": "http://example.org/when", "@type": "http://www.w3.org/2001/XMLSchema#dateTime"}}
     tm = compile_term_map([context])
     assert tm.compact("http://example.org/when") == "when"
     assert pyld_compact_iri("http://example.org/when", [context]) == "http://example.org/when"
@@ -585,9 +577,7 @@ def test_scoped_contexts_are_bad_request_data(term: str, scoped: dict[str, str])
 def test_only_prefix_terms_expand_compact_iris(context: dict[str, Any]) -> None:
     """A compact IRI expands through a term only if that term is a prefix (as pyld does)."""
     contexts = [context]
-    assert (
-        compile_term_map(contexts).expand("ex:speed") == pyld_expand_name("ex:speed", contexts) == "ex:speed"
-    )
+    assert compile_term_map(contexts).expand("ex:speed") == pyld_expand_name("ex:speed", contexts) == "ex:speed"
 
 
 def test_only_prefix_terms_resolve_term_definitions() -> None:

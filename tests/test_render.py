@@ -59,9 +59,7 @@ _NON_SUB = {
 
 @heavy
 @given(entities(), st.sampled_from([Form.NORMALIZED, Form.CONCISE]))
-def test_normalized_and_concise_output_read_back_as_the_same_entity(
-    payload: dict[str, Any], form: Form
-) -> None:
+def test_normalized_and_concise_output_read_back_as_the_same_entity(payload: dict[str, Any], form: Form) -> None:
     """Normalized and concise are lossless: validating the output re-creates the stored attributes."""
     fragment = validate.entity(payload, TM, validate.CREATE)
     body = render.entity(updates.create(fragment, T0), TM, RenderOptions(form=form))
@@ -125,9 +123,7 @@ def test_concise_drops_types_and_collapses_plain_attributes() -> None:
     assert body["rawConfig"] == {"json": {"id": "not-an-iri", "value": 3}}
     assert body["openDays"] == {"valueList": ["Mon", "Tue", "Sat"]}
     assert body["owner"] == {"object": "urn:ngsi-ld:Person:9"}
-    assert body["suppliers"] == {
-        "objectList": [{"object": "urn:ngsi-ld:Org:1"}, {"object": "urn:ngsi-ld:Org:2"}]
-    }
+    assert body["suppliers"] == {"objectList": [{"object": "urn:ngsi-ld:Org:1"}, {"object": "urn:ngsi-ld:Org:2"}]}
     assert rendered({"p": 3}, CONCISE)["p"] == 3
     assert rendered({"p": {"a": 1}}, CONCISE)["p"] == {"a": 1}
 
@@ -250,9 +246,7 @@ def test_entity_expires_at_is_rendered() -> None:
 
 
 def _datasets() -> Doc:
-    return stored(
-        {"name": [{"value": "A"}, {"value": "B", "datasetId": DS}], "other": {"value": 1, "datasetId": DS}}
-    )
+    return stored({"name": [{"value": "A"}, {"value": "B", "datasetId": DS}], "other": {"value": 1, "datasetId": DS}})
 
 
 def test_dataset_id_filter_keeps_matching_instances() -> None:
@@ -299,9 +293,7 @@ def test_names_are_compacted_with_the_request_context() -> None:
 
 def test_lang_turns_language_properties_into_properties() -> None:
     """With lang, a LanguageProperty renders as a Property with the chosen string and 'lang' (TS 018_07)."""
-    payload = {
-        "street": {"type": "LanguageProperty", "languageMap": {"fr": "Grand Place", "nl": "Grote Markt"}}
-    }
+    payload = {"street": {"type": "LanguageProperty", "languageMap": {"fr": "Grand Place", "nl": "Grote Markt"}}}
     opts = LangPreference(("fr",))
     assert rendered(payload, RenderOptions(lang=opts))["street"] == {
         "type": "Property",
@@ -350,9 +342,7 @@ def test_lang_preference_of_an_empty_map_is_none() -> None:
 
 
 @given(st.lists(st.sampled_from(["en", "fr", "de", "fr-CH", "nl", "*", "zh"]), max_size=4), language_maps)
-def test_lang_preference_always_chooses_a_key_of_the_map(
-    tags: list[str], language_map: dict[str, Any]
-) -> None:
+def test_lang_preference_always_chooses_a_key_of_the_map(tags: list[str], language_map: dict[str, Any]) -> None:
     """Whatever the preferences, the choice is a key of the map; an exact match of the first tag wins."""
     choice = LangPreference(tuple(tags)).choose(language_map)
     assert choice in language_map
@@ -402,10 +392,7 @@ def test_feature_prefers_the_default_instance_or_the_requested_dataset() -> None
 def test_feature_geometry_is_null_without_a_geo_property(payload: dict[str, Any]) -> None:
     """A missing geometry property, or one that is not a GeoProperty, gives geometry null (TS 018_05_04)."""
     doc = stored(payload)
-    assert (
-        render.feature(doc, render.entity(doc, TM, NORMALIZED), NGSI_LD + "location", None)["geometry"]
-        is None
-    )
+    assert render.feature(doc, render.entity(doc, TM, NORMALIZED), NGSI_LD + "location", None)["geometry"] is None
 
 
 def test_feature_without_id_when_id_is_omitted() -> None:

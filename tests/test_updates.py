@@ -152,9 +152,7 @@ def test_append_no_overwrite_only_adds(case: tuple[Doc, Doc]) -> None:
     for key, inst in by_key(new).items():
         if key in before:
             assert inst == before[key]
-    skipped = {
-        iri for iri, insts in frag["attrs"].items() for i in insts if (iri, i.get("datasetId")) in before
-    }
+    skipped = {iri for iri, insts in frag["attrs"].items() for i in insts if (iri, i.get("datasetId")) in before}
     assert {n["attributeName"] for n in result.not_updated} == skipped
     assert all(n["attributeName"].startswith(("http", "urn")) and n["reason"] for n in result.not_updated)
 
@@ -271,9 +269,7 @@ def test_append_replaces_existing_instances_unless_no_overwrite() -> None:
 def test_append_adds_a_new_dataset_instance_beside_the_default() -> None:
     """Instances are matched by datasetId: a new datasetId is appended next to the default instance."""
     old = stored({"p": 1})
-    new, _ = updates.append(
-        old, fragment({"p": {"value": 2, "datasetId": DS}}, validate.APPEND), T1, no_overwrite=True
-    )
+    new, _ = updates.append(old, fragment({"p": {"value": 2, "datasetId": DS}}, validate.APPEND), T1, no_overwrite=True)
     assert [(i["value"], i.get("datasetId")) for i in new["attrs"][DC + "p"]] == [(1, None), (2, DS)]
 
 
@@ -297,9 +293,7 @@ def test_update_drops_sub_attributes_missing_from_the_fragment() -> None:
 
 def test_update_may_change_the_attribute_type() -> None:
     """Update may turn a Property into a Relationship (TS 011_01_04)."""
-    new, _ = updates.update(
-        stored({"p": 1}), fragment({"p": {"type": "Relationship", "object": "urn:x:1"}}), T1
-    )
+    new, _ = updates.update(stored({"p": 1}), fragment({"p": {"type": "Relationship", "object": "urn:x:1"}}), T1)
     assert strip_times(new["attrs"][DC + "p"]) == [{"type": "Relationship", "object": "urn:x:1"}]
 
 
@@ -394,9 +388,7 @@ def test_merge_deletes_a_sub_attribute_set_to_null() -> None:
 def test_merge_merges_language_maps() -> None:
     """A languageMap merges by language."""
     old = stored({"motto": {"languageMap": {"en": "Fresh", "fr": "Frais"}}})
-    new = updates.merge(
-        old, fragment({"motto": {"languageMap": {"de": "Frisch", "en": NULL}}}, validate.MERGE), T1
-    )
+    new = updates.merge(old, fragment({"motto": {"languageMap": {"de": "Frisch", "en": NULL}}}, validate.MERGE), T1)
     assert new["attrs"][DC + "motto"][0]["languageMap"] == {"fr": "Frais", "de": "Frisch"}
 
 
@@ -409,9 +401,7 @@ def test_merge_with_a_new_kind_replaces_the_value_members() -> None:
 
 def test_merge_observed_at_parameter_stamps_merged_attributes_that_had_one() -> None:
     """observedAt=... is set on merged attributes that had observedAt, unless the fragment gives its own."""
-    old = stored(
-        {"a": {"value": 1, "observedAt": "2020-01-01T00:00:00Z"}, "b": 1, "c": {"value": 1, "observedAt": T0}}
-    )
+    old = stored({"a": {"value": 1, "observedAt": "2020-01-01T00:00:00Z"}, "b": 1, "c": {"value": 1, "observedAt": T0}})
     frag = fragment({"a": 2, "b": 2, "c": {"value": 2, "observedAt": "2021-01-01T00:00:00Z"}}, validate.MERGE)
     new = updates.merge(old, frag, T1, observed_at="2024-05-05T00:00:00Z")
     assert new["attrs"][DC + "a"][0]["observedAt"] == "2024-05-05T00:00:00Z"
@@ -438,9 +428,7 @@ def patch(raw: dict[str, Any]) -> Doc:
 def test_partial_update_overwrites_only_the_given_members() -> None:
     """PATCH attrs/{attrId}: members present overwrite, everything else (unitCode, sub-attributes) stays."""
     old = stored({"p": {"value": 1, "unitCode": "CEL", "s": 2}})
-    new = updates.partial_update(
-        old, DC + "p", patch({"value": 20, "observedAt": "2025-01-02T10:00:00Z"}), T1
-    )
+    new = updates.partial_update(old, DC + "p", patch({"value": 20, "observedAt": "2025-01-02T10:00:00Z"}), T1)
     [inst] = new["attrs"][DC + "p"]
     assert strip_times(inst) == {
         "type": "Property",
@@ -489,9 +477,7 @@ def test_partial_update_adds_replaces_and_deletes_sub_attributes() -> None:
     ],
     ids=["unknown attribute", "no default instance", "unknown datasetId"],
 )
-def test_partial_update_of_a_missing_instance_is_not_found(
-    payload: dict[str, Any], iri: str, raw: Any
-) -> None:
+def test_partial_update_of_a_missing_instance_is_not_found(payload: dict[str, Any], iri: str, raw: Any) -> None:
     """Unknown attribute, no default instance, or unknown datasetId: 404 ResourceNotFound (TS 012_03)."""
     with pytest.raises(ResourceNotFound):
         updates.partial_update(stored(payload), iri, patch(raw), T1)
@@ -511,9 +497,7 @@ def test_partial_update_cannot_change_the_attribute_type(raw: dict[str, Any]) ->
     ("payload", "raw"),
     [({"p": {"object": "urn:x:1"}}, {"unitCode": "CEL"}), ({"p": 1}, {"objectType": "Shop"})],
 )
-def test_partial_update_cannot_add_members_the_kind_prohibits(
-    payload: dict[str, Any], raw: dict[str, Any]
-) -> None:
+def test_partial_update_cannot_add_members_the_kind_prohibits(payload: dict[str, Any], raw: dict[str, Any]) -> None:
     """unitCode on a Relationship or objectType on a Property is invalid here as on create (§1.3): the
     fragment is read as the stored attribute's kind."""
     old = stored(payload)
@@ -545,9 +529,7 @@ def test_replace_attribute_replaces_the_instance_whole() -> None:
     ],
     ids=["unknown attribute", "no default instance", "unknown datasetId"],
 )
-def test_replace_attribute_of_a_missing_instance_is_not_found(
-    payload: dict[str, Any], iri: str, raw: Any
-) -> None:
+def test_replace_attribute_of_a_missing_instance_is_not_found(payload: dict[str, Any], iri: str, raw: Any) -> None:
     """Unknown attribute or instance: 404 ResourceNotFound (§4.11)."""
     inst = validate.instance("p", raw, TM, validate.REPLACE)
     with pytest.raises(ResourceNotFound):
@@ -605,9 +587,7 @@ def test_delete_attribute_scope_removes_the_scope() -> None:
         (DC + "level", DS, False),
     ],
 )
-def test_delete_attribute_of_a_missing_instance_is_not_found(
-    iri: str, dataset: str | None, delete_all: bool
-) -> None:
+def test_delete_attribute_of_a_missing_instance_is_not_found(iri: str, dataset: str | None, delete_all: bool) -> None:
     """Unknown attribute or datasetId: 404 ResourceNotFound (TS 013_03)."""
     with pytest.raises(ResourceNotFound):
         updates.delete_attribute(_multi(), iri, dataset=dataset, delete_all=delete_all, now=T1)

@@ -51,9 +51,7 @@ def test_every_kind_in_normalized_form_is_stored_expanded() -> None:
     assert out["id"] == ID
     assert out["type"] == [DC + "Shop"]
     attrs = out["attrs"]
-    assert attrs[DC + "name"] == [
-        {"type": "Property", "value": "Corner shop", "observedAt": "2025-01-02T10:00:00Z"}
-    ]
+    assert attrs[DC + "name"] == [{"type": "Property", "value": "Corner shop", "observedAt": "2025-01-02T10:00:00Z"}]
     assert attrs[DC + "footfall"] == [
         {
             "type": "Property",
@@ -63,9 +61,7 @@ def test_every_kind_in_normalized_form_is_stored_expanded() -> None:
         }
     ]
     assert attrs[NGSI_LD + "location"] == [{"type": "GeoProperty", "value": POINT}]
-    assert attrs[DC + "motto"] == [
-        {"type": "LanguageProperty", "languageMap": {"en": "Fresh", "fr": "Frais"}}
-    ]
+    assert attrs[DC + "motto"] == [{"type": "LanguageProperty", "languageMap": {"en": "Fresh", "fr": "Frais"}}]
     assert attrs[DC + "category"] == [{"type": "VocabProperty", "vocab": DC + "grocery"}]
     assert attrs[DC + "rawConfig"] == [{"type": "JsonProperty", "json": {"id": "not-an-iri", "value": 3}}]
     assert attrs[DC + "openDays"] == [{"type": "ListProperty", "valueList": ["Mon", "Tue", "Sat"]}]
@@ -88,9 +84,7 @@ def test_generated_entities_are_valid_and_left_untouched(payload: dict[str, Any]
     assert payload == before
     assert out["id"] == payload["id"]
     assert all(":" in iri for iri in out["attrs"])
-    assert all(
-        inst["type"] in {k.value for k in AttrKind} for insts in out["attrs"].values() for inst in insts
-    )
+    assert all(inst["type"] in {k.value for k in AttrKind} for insts in out["attrs"].values() for inst in insts)
 
 
 @heavy
@@ -175,9 +169,7 @@ def test_client_sent_system_times_are_ignored() -> None:
         "id": ID,
         "type": [DC + "Shop"],
         "attrs": {
-            DC + "p": [
-                {"type": "Property", "value": 1, "attrs": {DC + "s": [{"type": "Property", "value": 2}]}}
-            ]
+            DC + "p": [{"type": "Property", "value": 1, "attrs": {DC + "s": [{"type": "Property", "value": 2}]}}]
         },
     }
 
@@ -346,9 +338,7 @@ _SAMPLE_VALUE = {
     "valueList": [1],
     "objectList": ["urn:x:1"],
 }
-_NORMALIZED = {
-    kind: {"type": kind.value, member: _SAMPLE_VALUE[member]} for kind, member in VALUE_MEMBER.items()
-}
+_NORMALIZED = {kind: {"type": kind.value, member: _SAMPLE_VALUE[member]} for kind, member in VALUE_MEMBER.items()}
 _NORMALIZED[AttrKind.GEO_PROPERTY] = {"type": "GeoProperty", "value": POINT}
 
 
@@ -386,9 +376,7 @@ def test_properties_and_list_properties_carry_unit_code(kind: AttrKind) -> None:
     rejects({**_NORMALIZED[kind], "unitCode": 3})
 
 
-@pytest.mark.parametrize(
-    "kind", [k for k in AttrKind if k not in (AttrKind.RELATIONSHIP, AttrKind.LIST_RELATIONSHIP)]
-)
+@pytest.mark.parametrize("kind", [k for k in AttrKind if k not in (AttrKind.RELATIONSHIP, AttrKind.LIST_RELATIONSHIP)])
 def test_only_relationships_carry_object_type(kind: AttrKind) -> None:
     """objectType belongs to the Relationship family."""
     rejects({**_NORMALIZED[kind], "objectType": "Shop"})
@@ -564,10 +552,7 @@ def test_geo_properties_need_a_valid_geometry(value: Any) -> None:
 
 def test_geojson_in_a_string_is_parsed() -> None:
     """A GeoProperty value may be a string holding GeoJSON; it is stored parsed (§1.9)."""
-    assert (
-        one({"type": "GeoProperty", "value": '{"type": "Point", "coordinates": [2.35, 48.85]}'})["value"]
-        == POINT
-    )
+    assert one({"type": "GeoProperty", "value": '{"type": "Point", "coordinates": [2.35, 48.85]}'})["value"] == POINT
 
 
 @pytest.mark.parametrize("obj", ["not a uri", [], ["urn:x:1", "no"], 3, {"id": "urn:x:1"}])
@@ -621,9 +606,7 @@ def test_json_properties_hold_objects_or_arrays(json: Any) -> None:
     rejects({"type": "JsonProperty", "json": json})
 
 
-@given(
-    st.dictionaries(st.text(max_size=5), st.one_of(st.none(), st.integers(), st.text(max_size=3)), max_size=4)
-)
+@given(st.dictionaries(st.text(max_size=5), st.one_of(st.none(), st.integers(), st.text(max_size=3)), max_size=4))
 def test_json_properties_are_kept_verbatim(json: dict[str, Any]) -> None:
     """A JsonProperty is never expanded: keys such as 'id' or 'type' stay as sent."""
     assert one({"type": "JsonProperty", "json": json})["json"] == json
@@ -765,6 +748,6 @@ def test_key_values_merge_of_a_new_attribute_is_read_as_concise(name: str, value
     """A keyValues value for an attribute the entity lacks is inferred exactly as concise input."""
     if validate.attribute_name(name, TM) in _stored()["attrs"]:
         return
-    assert validate.merge_fragment(
-        {name: value}, TM, _stored(), simplified=True, lang=None
-    ) == validate.entity({name: value}, TM, MERGE)
+    assert validate.merge_fragment({name: value}, TM, _stored(), simplified=True, lang=None) == validate.entity(
+        {name: value}, TM, MERGE
+    )

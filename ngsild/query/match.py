@@ -37,7 +37,10 @@ _INSTANCE_MEMBERS = frozenset(
     {"observedAt", "unitCode", "datasetId", "createdAt", "modifiedAt", "expiresAt", "valueType", "objectType"}
 )
 _VALUE_MEMBER = {kind.value: member for kind, member in VALUE_MEMBER.items()}
-_RELATIONSHIPS = frozenset({"Relationship", "ListRelationship"})
+# Only == and != can match these kinds (§4.9): no ordering, no patterns.
+_EQUALITY_ONLY = frozenset({"Relationship", "ListRelationship", "VocabProperty"})
+# Entity-level system members a q path may name directly.
+_ENTITY_MEMBERS = frozenset({"createdAt", "modifiedAt"})
 
 
 def matches(query: EntityQuery, doc: Doc) -> bool:
@@ -86,7 +89,8 @@ def q_matches(node: Q, doc: Doc) -> bool:
         case Pattern(path, regex, negated):
             return any(
                 isinstance(text, str) and regex.search(text) != negated
-                for target, _ in _targets(path, doc)
+                for target, kind in _targets(path, doc)
+                if kind not in _EQUALITY_ONLY
                 for text in _elements(target)
             )
     assert_never(node)
@@ -94,7 +98,11 @@ def q_matches(node: Q, doc: Doc) -> bool:
 
 def _targets(path: Path, doc: Doc) -> Iterator[tuple[Any, str]]:
     """Every value the path reaches, with the kind of the attribute it comes from."""
-    for inst in doc["attrs"].get(path.attr.iri, ()):
+    insts = doc["attrs"].get(path.attr.iri, ())
+    if not insts and path.attr.name in _ENTITY_MEMBERS and not path.members and path.attr.name in doc:
+        yield doc[path.attr.name], "member"
+        return
+    for inst in insts:
         yield from _walk(path, inst, 0)
 
 
@@ -119,17 +127,24 @@ def _walk(path: Path, inst: Doc, depth: int) -> Iterator[tuple[Any, str]]:
         value = _descend(value, path, raw_keys=kind == "JsonProperty")
         if value is _MISSING:
             return
+    if isinstance(value, dict) and "@value" in value:
+        value = value["@value"]  # a typed literal such as {"@type": "DateTime", "@value": "..."}
     yield value, kind
 
 
 def _language_values(language_map: dict[str, Any], path: Path) -> Iterator[tuple[Any, str]]:
+    """Without a tag (or with ``*``) the target is every string of the map, as one array, so that
+    ``!=`` requires that none of them equals the value; with ``[tag]`` it is that language's text."""
     if path.keys is None or path.keys[0].name == "*":
-        chosen = list(language_map.values())
-    else:
-        tag = path.keys[0].name.lower()
-        chosen = [v for k, v in language_map.items() if k.lower() == tag]
-    for value in chosen:
-        yield value, "LanguageProperty"
+        strings: list[Any] = []
+        for value in language_map.values():
+            strings.extend(value if isinstance(value, list) else [value])
+        yield strings, "LanguageProperty"
+        return
+    tag = path.keys[0].name.lower()
+    for key, value in language_map.items():
+        if key.lower() == tag:
+            yield value, "LanguageProperty"
 
 
 def _descend(value: Any, path: Path, *, raw_keys: bool) -> Any:
@@ -158,7 +173,7 @@ def _compare(node: Compare, doc: Doc) -> bool:
             return True
         if node.op is Op.NE and not equal:
             return True
-        if node.op not in (Op.EQ, Op.NE) and kind not in _RELATIONSHIPS:
+        if node.op not in (Op.EQ, Op.NE) and kind not in _EQUALITY_ONLY:
             assert not isinstance(node.value, tuple | Range)
             if any(_ordered(node.op, element, node.value) for element in _elements(target)):
                 return True

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ngsild.errors import BadRequestData, TooManyResults
-from ngsild.model import is_name, is_uri
-from ngsild.query.ast import EntityQuery, EntitySelector, TypeSelector
+from ngsild.model import NGSI_LD, is_name, is_uri
+from ngsild.query.ast import And, EntityQuery, EntitySelector, Or, Q, TypeSelector
 from ngsild.query.qlang import (
     parse_geo_query,
     parse_projection,
@@ -91,7 +91,8 @@ def entity_query(params: Mapping[str, str], expand: Expand, selectors: tuple[Ent
     attrs = None
     if "attrs" in params:
         attrs = frozenset(expand(n) for n in parse_projection(params["attrs"], "attrs"))
-    if not (raw_type or selectors or attrs or q or geo_given or local == "true"):
+    names_attribute = bool(attrs and attrs - _SYSTEM_IRIS) or bool(q and _q_names(q) - _SYSTEM_NAMES)
+    if not (raw_type or selectors or names_attribute or geo_given or local == "true"):
         raise BadRequestData(
             "the query is too wide: give type, attrs, q, a geo-query (georel, geometry, coordinates) or local=true"
         )
@@ -112,6 +113,17 @@ def entity_query(params: Mapping[str, str], expand: Expand, selectors: tuple[Ent
         geo=geo,
         selectors=selectors,
     )
+
+
+_SYSTEM_NAMES = frozenset({"createdAt", "modifiedAt", "deletedAt", "observedAt", "expiresAt"})
+_SYSTEM_IRIS = frozenset(NGSI_LD + n for n in _SYSTEM_NAMES) | _SYSTEM_NAMES
+
+
+def _q_names(node: Q) -> set[str]:
+    """The attribute names (as written) a q expression refers to."""
+    if isinstance(node, And | Or):
+        return set().union(*(_q_names(t) for t in node.terms))
+    return {node.path.attr.name}
 
 
 def query_from_body(body: Any, expand: Expand) -> tuple[EntityQuery, dict[str, str]]:

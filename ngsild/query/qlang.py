@@ -282,7 +282,8 @@ class _QParser:
             raise self.error(f"invalid regular expression: {exc}", start) from None
 
     def comparison(self, path: Path, op: Op, raw: str, start: int) -> Compare:
-        items = _split_outside_quotes(raw, ",")
+        # A DateTime or Time may use a decimal comma (§4.6.3): it is one value, not a list.
+        items = [raw] if temporal(raw) is not None else _split_outside_quotes(raw, ",")
         if len(items) > 1:
             if op not in (Op.EQ, Op.NE):
                 raise self.error(f"a value list needs == or !=, not {op}", start)
@@ -314,8 +315,11 @@ def _split_outside_quotes(text: str, separator: str) -> list[str]:
     while i < len(text):
         ch = text[i]
         if quoted:
-            escaped = ch == "\\" and not escaped
-            if ch == '"' and not escaped:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
                 quoted = False
         elif ch == '"':
             quoted = True
@@ -401,12 +405,9 @@ def parse_georel(text: str) -> tuple[GeoRel, float | None, float | None]:
     key, _, number = rest.partition("==")
     if key not in ("maxDistance", "minDistance"):
         raise BadRequestData(f"georel={text!r}: near needs ;maxDistance==<metres> or ;minDistance==<metres>")
-    try:
-        distance = float(number)
-    except ValueError:
-        distance = math.nan
-    if not math.isfinite(distance) or distance < 0:
-        raise BadRequestData(f"georel={text!r}: the distance must be a non-negative number of metres")
+    distance = float(number) if _NUMBER.fullmatch(number) else math.nan
+    if not math.isfinite(distance) or distance <= 0:
+        raise BadRequestData(f"georel={text!r}: the distance must be a JSON number of metres greater than 0")
     return (
         relation,
         (distance if key == "maxDistance" else None),

@@ -17,9 +17,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ngsild.errors import TooComplexQuery
+
 MAX_PATTERN_LENGTH = 1024
 _MAX_REPEAT = 100
-_MAX_STATES = 20_000
+_MAX_STATES = 2_000
+# Simulation steps one search may take before it is refused (a few tens of milliseconds).
+_MAX_STEPS = 2_000_000
+
+
+class RegexTooComplex(TooComplexQuery):
+    """A search would cost more than the budget: refused instead of stalling the broker."""
 
 
 class RegexError(ValueError):
@@ -106,7 +114,11 @@ class Regex:
         states, fold = self._states, self._fold
         current: set[int] = set()
         self._add(current, self._start, 0, text)
+        steps = 0
         for position, ch in enumerate(text):
+            steps += len(current)
+            if steps > _MAX_STEPS:
+                raise RegexTooComplex(f"the regular expression {self.source!r} is too costly for a value this long")
             if any(states[s].kind == _MATCH for s in current):
                 return True
             following: set[int] = set()

@@ -27,9 +27,11 @@ def translate(tenant: str, query: EntityQuery) -> Translation:
         clauses.append(selected.sql)
     exact = selected.exact
     if query.selectors:
-        alternatives = [_selector(tenant, s.ids, s.id_pattern, s.types, params) for s in query.selectors]
-        if all(a.sql for a in alternatives):
+        alternative_params: list[Any] = []
+        alternatives = [_selector(tenant, s.ids, s.id_pattern, s.types, alternative_params) for s in query.selectors]
+        if all(a.sql for a in alternatives):  # a selector without conditions selects everything
             clauses.append("(" + " OR ".join(a.sql for a in alternatives) + ")")
+            params.extend(alternative_params)
         exact = exact and all(a.exact for a in alternatives)
     if query.attrs is not None:
         marks = ", ".join("?" for _ in query.attrs)

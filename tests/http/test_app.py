@@ -95,9 +95,7 @@ def test_chunked_body_over_the_cap_is_413(remote: Remote) -> None:
     """A chunked body (no Content-Length) is cut off at the cap too."""
     with client_for(replace(BASE, max_body_bytes=200), remote) as client:
         chunks = iter([b'{"id": "urn:ngsi-ld:Car:1", "type": "Car", "note": "', b"x" * 500, b'"}'])
-        response = client.post(
-            f"{API}/entities", content=chunks, headers={"Content-Type": "application/json"}
-        )
+        response = client.post(f"{API}/entities", content=chunks, headers={"Content-Type": "application/json"})
         assert response.status_code == 413
 
 

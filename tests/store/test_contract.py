@@ -30,9 +30,7 @@ def make_doc(entity_id: str, value: Any = 1) -> dict[str, Any]:
 
 @pytest.fixture(params=["sqlite-file", "sqlite-memory"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    adapter: Store = SqliteStore(
-        str(tmp_path / "db.sqlite") if request.param == "sqlite-file" else ":memory:"
-    )
+    adapter: Store = SqliteStore(str(tmp_path / "db.sqlite") if request.param == "sqlite-file" else ":memory:")
     await adapter.open()
     yield adapter
     await adapter.close()
