@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 1026
 STORE ?= sqlite:///$(CURDIR)/var/ngsild.db
 
-.PHONY: run test lint typecheck unit conformance bench bench-smoke clean
+.PHONY: run test test-deep lint typecheck unit conformance bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -34,6 +34,10 @@ conformance: $(STAMP)
 
 test: lint typecheck
 	$(BIN)/pytest tests conformance
+
+# The same suites with many more hypothesis examples (minutes, not part of CI).
+test-deep: lint typecheck
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest tests conformance
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -23,6 +23,7 @@ from ngsild.query.ast import (
     GeoRel,
     Op,
     Or,
+    Range,
     ScopePattern,
     ScopeQuery,
     Segment,
@@ -39,6 +40,8 @@ EX = "https://example.org/"
 TYPES = [EX + t for t in ("Building", "Car", "Sensor")]
 ATTRS = [EX + a for a in ("level", "name", "owner")]
 NOW = "2026-01-01T00:00:00.000000Z"
+# A square around (0.005, 0) holding the points at lon 0.0 and 0.01 on its edges and 0.05 outside.
+SQUARE = (((-0.001, -0.01), (0.02, -0.01), (0.02, 0.01), (-0.001, 0.01), (-0.001, -0.01)),)
 
 
 def instance(kind: str, value: Any) -> dict[str, Any]:
@@ -79,6 +82,9 @@ q_terms = st.one_of(
     st.builds(Compare, st.just(path(EX + "level")), st.sampled_from(list(Op)), st.integers(0, 5)),
     st.builds(Compare, st.just(path(EX + "name")), st.sampled_from([Op.EQ, Op.NE]), st.sampled_from(["a", "b"])),
     st.builds(Compare, st.just(path(EX + "owner")), st.sampled_from([Op.EQ, Op.NE]), st.just("urn:p:1")),
+    st.builds(Compare, st.just(path(EX + "level")), st.sampled_from([Op.EQ, Op.NE]), st.just(Range(1, 3))),
+    st.builds(Compare, st.just(path(EX + "name")), st.just(Op.EQ), st.just(("a", "c"))),
+    st.builds(Compare, st.just(path(EX + "name")), st.sampled_from([Op.GT, Op.LE]), st.just("b")),
 )
 q_nodes = st.recursive(
     q_terms,
@@ -110,7 +116,11 @@ queries = st.builds(
         [ScopeQuery(((ScopePattern(("A",), True),),)), ScopeQuery(((ScopePattern(("+",)),), (ScopePattern(("C",)),)))]
     ),
     geo=st.none()
-    | st.just(GeoQuery(GeoRel.NEAR, "Point", (0.0, 0.0), "https://uri.etsi.org/ngsi-ld/location", max_distance=2000)),
+    | st.just(GeoQuery(GeoRel.NEAR, "Point", (0.0, 0.0), "https://uri.etsi.org/ngsi-ld/location", max_distance=2000))
+    | st.just(GeoQuery(GeoRel.NEAR, "Point", (0.0, 0.0), "https://uri.etsi.org/ngsi-ld/location", min_distance=2000))
+    | st.sampled_from([GeoRel.WITHIN, GeoRel.INTERSECTS, GeoRel.DISJOINT]).map(
+        lambda rel: GeoQuery(rel, "Polygon", SQUARE, "https://uri.etsi.org/ngsi-ld/location")
+    ),
     selectors=st.lists(selectors, max_size=2).map(tuple),
 )
 pages = st.tuples(st.integers(0, 6), st.integers(0, 8), st.booleans())
