@@ -1,4 +1,4 @@
-"""python -m bench [--smoke] [--scenarios B0,B1,B2] [--dataset N] [--out bench/results/<sha>.jsonl]"""
+"""python -m bench [--smoke | --queries-smoke] [--scenarios B0,B1,B2,B5,B6,B7] [--dataset N[,N...]] [--out FILE]"""
 
 from __future__ import annotations
 
@@ -15,22 +15,39 @@ from bench.wrk import WrkError
 
 def parse(argv: list[str]) -> runner.Options:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--smoke", action="store_true", help="short profile: 10k entities, 2-3 minutes")
-    parser.add_argument("--scenarios", default=",".join(runner.SCENARIOS), help="comma-separated, e.g. B1,B2")
-    parser.add_argument("--dataset", type=int, help="entities to preload (default 100000, smoke 10000)")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--smoke", action="store_true", help="short profile: B0-B2 at 10k entities, 2-3 minutes")
+    which.add_argument("--queries-smoke", action="store_true", help="B5-B7 at 1k and 10k entities, under 4 minutes")
+    parser.add_argument("--scenarios", help="comma-separated, e.g. B1,B2 (default: the profile's)")
+    parser.add_argument(
+        "--dataset",
+        help="entities to preload, e.g. 20000 or 1000,10000: B5-B7 run at each size, B1/B2 at the largest"
+        " (default: B1/B2 100000, smoke 10000; B5-B7 1000,10000,100000, queries-smoke 1000,10000)",
+    )
     parser.add_argument("--pairs", type=int, help="burst pairs per measurement (default 10, smoke 4)")
     parser.add_argument("--burst", type=int, help="seconds per burst (default 2, smoke 1)")
     parser.add_argument("--out", type=Path, help="JSON lines file (default bench/results/<sha>.jsonl)")
     parser.add_argument("--no-link", action="store_true", help="send no Link header (default: core context)")
     args = parser.parse_args(argv)
-    scenarios = tuple(s.strip().upper() for s in args.scenarios.split(",") if s.strip())
+    profile = runner.SMOKE if args.smoke else runner.QUERIES_SMOKE if args.queries_smoke else runner.FULL
+    if args.scenarios is None:
+        scenarios = profile.scenarios
+    else:
+        scenarios = tuple(s.strip().upper() for s in args.scenarios.split(",") if s.strip())
     unknown = sorted(set(scenarios) - set(runner.SCENARIOS))
     if unknown:
         parser.error(f"unknown scenarios {unknown}; known: {', '.join(runner.SCENARIOS)}")
-    profile = runner.SMOKE if args.smoke else runner.FULL
-    changes = {"dataset": args.dataset, "pairs": args.pairs, "burst_s": args.burst}
+    changes = {"pairs": args.pairs, "burst_s": args.burst}
     profile = dataclasses.replace(profile, **{k: v for k, v in changes.items() if v is not None})
-    if profile.dataset < 1 or profile.pairs < 1 or profile.burst_s < 1:
+    if args.dataset is not None:
+        try:
+            sizes = tuple(sorted({int(n) for n in args.dataset.split(",") if n.strip()}))
+        except ValueError:
+            parser.error(f"--dataset {args.dataset!r}: give entity counts, e.g. 1000,10000")
+        if not sizes:
+            parser.error("--dataset needs at least one entity count")
+        profile = dataclasses.replace(profile, dataset=sizes[-1], query_datasets=sizes)
+    if min(profile.query_datasets) < 1 or profile.dataset < 1 or profile.pairs < 1 or profile.burst_s < 1:
         parser.error("--dataset, --pairs and --burst must be positive")
     suffix = "" if profile.name == "full" else f"-{profile.name}"
     out = args.out or runner.REPO / "bench" / "results" / f"{runner.git_sha()[0]}{suffix}.jsonl"

@@ -59,9 +59,7 @@ def _instances(rng: random.Random, unit: str) -> list[dict[str, Any]]:
     ]
 
 
-def make_entity(
-    rng: random.Random, entity_id: str | None = None, entity_type: str = ENTITY_TYPE
-) -> dict[str, Any]:
+def make_entity(rng: random.Random, entity_id: str | None = None, entity_type: str = ENTITY_TYPE) -> dict[str, Any]:
     """One bench entity; numeric values uniform in [0, 100), location in the 0.5 x 0.5 degree box."""
     number = rng.randrange(100000)
     lon = BOX_ORIGIN[0] + rng.uniform(0.0, BOX_SIZE)

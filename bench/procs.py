@@ -67,9 +67,7 @@ def wait_ready(server: Server, path: str, timeout_s: float = 30.0) -> float:
     with httpx.Client(timeout=1.0) as client:
         while time.monotonic() < deadline:
             if server.process.poll() is not None:
-                raise RuntimeError(
-                    f"{server.name} exited with {server.process.returncode}: {log_tail(server)}"
-                )
+                raise RuntimeError(f"{server.name} exited with {server.process.returncode}: {log_tail(server)}")
             with contextlib.suppress(httpx.HTTPError):
                 client.get(server.url + path)
                 return time.monotonic() - server.started_at

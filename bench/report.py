@@ -41,9 +41,11 @@ def side_summary(label: str, bursts: list[Burst]) -> dict[str, Any]:
         "label": label,
         "rps": round(statistics.median(b.rps for b in bursts), 1) if bursts else None,
         "requests": requests,
-        "p50_ms": round(pooled_percentile(bursts, 50), 3),
-        "p95_ms": round(pooled_percentile(bursts, 95), 3),
-        "p99_ms": round(pooled_percentile(bursts, 99), 3),
+        # None when nothing completed (a stalled server): wrk drops requests still in flight at the end.
+        "p50_ms": round(pooled_percentile(bursts, 50), 3) if requests else None,
+        "p95_ms": round(pooled_percentile(bursts, 95), 3) if requests else None,
+        "p99_ms": round(pooled_percentile(bursts, 99), 3) if requests else None,
+        "stalled_bursts": sum(1 for b in bursts if b.requests == 0),
         "max_ms": round(max((b.latency_max_us for b in bursts), default=0) / 1000, 3),
         "cpu_us_per_req": round(cpu_s / requests * 1e6, 1) if requests else None,
         "cpu0_other_pct": round(sum(b.cpu_other_s for b in bursts) / seconds * 100, 1) if seconds else None,
@@ -112,6 +114,23 @@ def results_table(records: list[dict[str, Any]]) -> str:
                 f"{noise_pct(r):.0f}",
             ]
         )
+    return _table(header, rows)
+
+
+def samples_table(records: list[dict[str, Any]]) -> str:
+    header = ["query", "data", "GETs", "mean count", "min-max", "mean returned", "failed"]
+    rows = [
+        [
+            f"{r['scenario']} {r['name']}",
+            str(r["dataset"]),
+            str(r["samples"]),
+            _fmt(r["mean_count"], 1),
+            f"{_fmt(r['min_count'])}-{_fmt(r['max_count'])}",
+            _fmt(r["mean_returned"], 1),
+            str(r["failed"]),
+        ]
+        for r in records
+    ]
     return _table(header, rows)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import shutil
@@ -17,7 +18,7 @@ from typing import IO, Any
 import httpx
 import orjson
 
-from bench import entity, procs, report
+from bench import entity, procs, queries, report
 from bench.wrk import Burst, ensure_wrk, run_burst, run_until_marked
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,7 +27,8 @@ READY_PATH = ENTITIES + "?type=Entity&limit=1"
 UVICORN_FLAGS = ["--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"]
 EGRESS_ALLOW = "127.0.0.0/8,::1,localhost"
 LOADER_CONNECTIONS = 32
-SCENARIOS = ("B0", "B1", "B2")
+SCENARIOS = ("B0", "B1", "B2", "B5", "B6", "B7")
+QUERY_SCENARIOS = ("B5", "B6", "B7")
 NOISY_PCT = 20
 
 
@@ -38,10 +40,22 @@ class Profile:
     burst_s: int
     warmup_s: int
     budget_s: int
+    scenarios: tuple[str, ...]  # run when --scenarios is not given
+    query_datasets: tuple[int, ...]  # B5-B7: one broker and one load per size
 
 
-SMOKE = Profile("smoke", dataset=10_000, pairs=4, burst_s=1, warmup_s=0, budget_s=270)
-FULL = Profile("full", dataset=100_000, pairs=10, burst_s=2, warmup_s=1, budget_s=1500)
+SMOKE = Profile(
+    "smoke", dataset=10_000, pairs=4, burst_s=1, warmup_s=0, budget_s=270,
+    scenarios=("B0", "B1", "B2"), query_datasets=(10_000,),
+)  # fmt: skip
+QUERIES_SMOKE = Profile(
+    "queries-smoke", dataset=10_000, pairs=3, burst_s=1, warmup_s=0, budget_s=220,
+    scenarios=QUERY_SCENARIOS, query_datasets=(1_000, 10_000),
+)  # fmt: skip
+FULL = Profile(
+    "full", dataset=100_000, pairs=10, burst_s=2, warmup_s=1, budget_s=3600,
+    scenarios=SCENARIOS, query_datasets=(1_000, 10_000, 100_000),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -226,9 +240,7 @@ class Harness:
 
     # -- scenarios ----------------------------------------------------------------------------
 
-    def run_pair(
-        self, meta: dict[str, Any], subject: Load, baseline: Load, connections: int
-    ) -> dict[str, Any] | None:
+    def run_pair(self, meta: dict[str, Any], subject: Load, baseline: Load, connections: int) -> dict[str, Any] | None:
         what = f"{meta['scenario']} {meta['name']} data={meta['dataset']} c={connections}"
         if self.over_budget(what):
             return None
@@ -240,11 +252,18 @@ class Harness:
         )
         record["rss_mb"] = round(procs.rss_bytes(subject.server.pid) / 2**20, 1)
         self.emit(record)
+        p99 = "-" if record["p99_ms"] is None else f"{record['p99_ms']:.2f}"
         self.log(
             f"{what}: {record['rps']:.0f} req/s vs B0 {record['baseline']['rps']:.0f}, ratio"
             f" {record['ratio']:.2f} [{record['ratio_iqr'][0]:.2f}-{record['ratio_iqr'][1]:.2f}],"
-            f" p99 {record['p99_ms']:.2f} ms, errors {record['errors']}"
+            f" p99 {p99} ms, errors {record['errors']}"
         )
+        if record["stalled_bursts"]:
+            self.notes.append(
+                f"{what}: {record['stalled_bursts']} of {self.profile.pairs} bursts completed no request"
+                f" (stalled or slower than the {self.profile.burst_s} s burst)"
+            )
+            self.log(self.notes[-1])
         return record
 
     def scenario_b0(self, b0: procs.Server) -> None:
@@ -274,32 +293,32 @@ class Harness:
             broker = self.start_broker(f"empty-c{connections}")
             try:
                 meta = {"scenario": "B1", "name": "create", "dataset": "empty"}
-                self.run_pair(
-                    meta, self.create_load("create", broker), self.create_load("B0 POST", b0), connections
-                )
+                self.run_pair(meta, self.create_load("create", broker), self.create_load("B0 POST", b0), connections)
             finally:
                 self.stop(broker)
 
-    def load_dataset(self, broker: procs.Server) -> None:
-        count = self.profile.dataset
+    def load_dataset(
+        self, broker: procs.Server, count: int, templates: str, what: str = "load", min_rate: int = 150
+    ) -> int:
+        """Create ``count`` entities (ids-<count>.txt, bodies from ``templates``) with lua/load.lua; the RSS.
+        The load is cut after ``count / min_rate`` seconds (at least 120)."""
         ids = self.ids_file(count)
         marker = self.tmp / f"loaded-{broker.port}-"
-        max_s = max(120, count // 150)
-        self.log(f"loading {count} entities through the broker's HTTP API (wrk, c={LOADER_CONNECTIONS})")
+        max_s = max(120, count // min_rate)
+        self.log(f"{what}: {count} entities through the broker's HTTP API (wrk, c={LOADER_CONNECTIONS})")
         before = procs.cpu_seconds(broker.pid)
         start = time.monotonic()
-        args = [ids, self.templates(), "1", str(marker), self.link_arg]
+        args = [ids, templates, "1", str(marker), self.link_arg]
         burst = run_until_marked(broker.url, "load.lua", args, LOADER_CONNECTIONS, max_s, marker, threads=1)
         seconds = time.monotonic() - start
         cpu_s = procs.cpu_seconds(broker.pid) - before
         time.sleep(1.0)
         rss = procs.rss_bytes(broker.pid)
-        self.rss_dataset.append(rss)
         missing = self.verify_sample(broker, ids)
         self.extra_errors += burst.failed + burst.socket_errors + missing
         self.emit(
             {
-                "kind": "load", "scenario": "load", "dataset": count, "concurrency": LOADER_CONNECTIONS,
+                "kind": "load", "scenario": what, "dataset": count, "concurrency": LOADER_CONNECTIONS,
                 "created": burst.ok, "failed": burst.failed, "socket_errors": burst.socket_errors,
                 "seconds": round(seconds, 2), "entities_per_s": round(burst.ok / seconds, 1),
                 "cpu_us_per_req": round(cpu_s / max(1, burst.requests) * 1e6, 1),
@@ -313,6 +332,7 @@ class Harness:
         )
         if burst.ok == 0:
             raise BrokerBroken("the dataset load created no entity")
+        return rss
 
     def verify_sample(self, broker: procs.Server, ids_path: str, size: int = 50) -> int:
         ids = Path(ids_path).read_text().split()
@@ -339,9 +359,7 @@ class Harness:
     def scenario_b1_dataset(self, b0: procs.Server, broker: procs.Server) -> None:
         for connections in (10, 50):
             meta = {"scenario": "B1", "name": "create", "dataset": self.profile.dataset}
-            self.run_pair(
-                meta, self.create_load("create", broker), self.create_load("B0 POST", b0), connections
-            )
+            self.run_pair(meta, self.create_load("create", broker), self.create_load("B0 POST", b0), connections)
 
     def broker_scenarios(self, b0: procs.Server) -> None:
         wanted = self.options.scenarios
@@ -350,7 +368,7 @@ class Harness:
         if ("B1" in wanted or "B2" in wanted) and not self.over_budget("the dataset"):
             broker = self.start_broker("dataset")
             try:
-                self.load_dataset(broker)
+                self.rss_dataset.append(self.load_dataset(broker, self.profile.dataset, self.templates()))
                 if "B2" in wanted:
                     self.scenario_b2(b0, broker)
                 self.emit_memory()
@@ -359,12 +377,60 @@ class Harness:
             finally:
                 self.stop(broker)
 
+    # -- B5-B7 queries -------------------------------------------------------------------------
+
+    def query_kinds(self) -> list[queries.QueryKind]:
+        return [kind for kind in queries.KINDS if kind.scenario in self.options.scenarios]
+
+    def query_scenarios(self, b0: procs.Server) -> None:
+        """Per dataset size: a fresh broker, the typed dataset, a result-count sample, then the paired runs."""
+        for count in self.profile.query_datasets:
+            if self.over_budget(f"the {count}-entity query dataset"):
+                return
+            self.guarded(f"queries at {count}", functools.partial(self.query_dataset, b0, count))
+
+    def query_dataset(self, b0: procs.Server, count: int) -> None:
+        templates = self.tmp / f"query-templates-{count}.txt"
+        pairs = queries.write_dataset(templates, count)
+        broker = self.start_broker(f"query-{count}")
+        try:
+            # Distinct typed bodies load slower than the 256 templates of B1/B2 (~300/s at 10k): more time.
+            self.load_dataset(broker, count, str(templates), what="load B5-B7", min_rate=60)
+            files: list[tuple[queries.QueryKind, Path]] = []
+            for n, kind in enumerate(self.query_kinds()):
+                path = self.tmp / f"paths-{kind.key}-{count}.txt"
+                paths = queries.write_paths(path, kind, pairs, seed=100 + n)
+                files.append((kind, path))
+                self.sample_queries(broker, kind, count, paths)
+            for kind, path in files:
+                for connections in (1, 10):
+                    meta = {"scenario": kind.scenario, "name": kind.name, "dataset": count}
+                    subject = Load(kind.name, broker, "query.lua", [str(path), self.link_arg])
+                    self.run_pair(meta, subject, self.retrieve_load("B0 GET", b0), connections)
+        finally:
+            self.stop(broker)
+
+    def sample_queries(self, broker: procs.Server, kind: queries.QueryKind, count: int, paths: list[str]) -> None:
+        link = entity.CORE_LINK if self.options.link else None
+        sample = queries.sample_counts(broker.url, paths, link)
+        self.emit({"kind": "sample", "scenario": kind.scenario, "name": kind.name, "dataset": count, **sample})
+        self.log(
+            f"{kind.scenario} {kind.name} data={count}: {sample['samples']} sample GETs, mean count"
+            f" {sample['mean_count']} [{sample['min_count']}-{sample['max_count']}], mean returned"
+            f" {sample['mean_returned']}, failed {sample['failed']}"
+        )
+        if sample["failed"]:
+            self.extra_errors += sample["failed"]
+            self.notes.append(f"{kind.scenario} {kind.name} data={count} sample: {sample['first_error']}")
+
     def run(self) -> None:
         b0 = self.start_baseline("B0")
         if "B0" in self.options.scenarios:
             self.guarded("B0", lambda: self.scenario_b0(b0))
         if {"B1", "B2"} & set(self.options.scenarios):
             self.guarded("broker scenarios", lambda: self.broker_scenarios(b0))
+        if set(QUERY_SCENARIOS) & set(self.options.scenarios):
+            self.query_scenarios(b0)
 
     def guarded(self, what: str, block: Callable[[], None]) -> None:
         """Run a block of scenarios; a failure ends that block with a note, not the whole run."""
@@ -379,9 +445,7 @@ def run(options: Options) -> int:
     """Run the profile; print the tables; return the exit code (0 when nothing failed its floor)."""
     cpus = os.sched_getaffinity(0)
     if not {procs.SERVER_CPU, procs.LOAD_CPU} <= cpus:
-        raise SystemExit(
-            f"bench needs CPUs {procs.SERVER_CPU} and {procs.LOAD_CPU}; this process may use {cpus}"
-        )
+        raise SystemExit(f"bench needs CPUs {procs.SERVER_CPU} and {procs.LOAD_CPU}; this process may use {cpus}")
     ensure_wrk()
     procs.pin_self_to_load_cpu()
     sha, dirty = git_sha()
@@ -421,6 +485,7 @@ def meta_record(options: Options) -> dict[str, Any]:
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "scenarios": list(options.scenarios),
         "dataset": options.profile.dataset,
+        "query_datasets": list(options.profile.query_datasets),
         "pairs": options.profile.pairs,
         "burst_s": options.profile.burst_s,
         "link_header": "core" if options.link else "none",
@@ -447,6 +512,10 @@ def print_summary(harness: Harness, checks: list[report.Check]) -> None:
                 f"\nload: {record['created']}/{record['dataset']} entities in {record['seconds']} s"
                 f" ({record['entities_per_s']}/s, c={record['concurrency']}), RSS {record['rss_mb']} MB"
             )
+    samples = [r for r in harness.records if r.get("kind") == "sample"]
+    if samples:
+        print("\nquery results, a sample of each kind with count=true (mean total, its range, mean page size):")
+        print(report.samples_table(samples))
     print()
     print(report.checks_table(checks))
     noisy = [r for r in harness.records if r.get("kind") == "result" and report.noise_pct(r) > NOISY_PCT]
@@ -473,6 +542,8 @@ def find(harness: Harness, scenario: str, name: str, dataset: Any, connections: 
 
 
 def build_checks(harness: Harness) -> list[report.Check]:
+    if not {"B0", "B1", "B2"} & set(harness.options.scenarios):
+        return [*common_checks(harness), *query_checks(harness)]  # a B5-B7 run: no n/a rows for B0-B2
     n = harness.profile.dataset
     checks: list[report.Check] = []
 
@@ -494,13 +565,7 @@ def build_checks(harness: Harness) -> list[report.Check]:
     rss = max(harness.rss_dataset) / 2**20 if harness.rss_dataset else None
     status = report.grade(rss, 250.0, 500.0, higher_is_better=False)
     checks.append(report.Check(f"broker RSS holding {n} entities", rss, "MB", "<= 250", "500", status))
-    cold = max(harness.cold_starts) if harness.cold_starts else None
-    status = report.grade(cold, 1.0, 2.0, higher_is_better=False)
-    checks.append(report.Check("cold start, spawn to first answer", cold, "s", "<= 1", "2", status))
-    broker_runs = [r for r in harness.records if r.get("kind") == "result" and r["scenario"] != "B0"]
-    errors = sum(r["errors"] for r in broker_runs) + harness.extra_errors if broker_runs else None
-    status = report.grade(None if errors is None else float(errors), 0.0, 0.0, higher_is_better=False)
-    checks.append(report.Check("broker errors (non-2xx + socket)", errors, "", "0", "0", status))
+    checks.extend(common_checks(harness))
     for name in ("GET (vs B0 twin)", "POST (vs B0 twin)"):
         record = find(harness, "B0", name, "-", 50)
         value = record["ratio"] if record else None
@@ -508,4 +573,64 @@ def build_checks(harness: Harness) -> list[report.Check]:
         status = "n/a" if value is None else ("pass" if ok else "warn")
         label = f"self-check B0 twin / B0 {name.split()[0]}, c=50"
         checks.append(report.Check(label, value, "x", "~1.0", "-", status))
+    checks.extend(query_checks(harness))
+    return checks
+
+
+def common_checks(harness: Harness) -> list[report.Check]:
+    checks: list[report.Check] = []
+    cold = max(harness.cold_starts) if harness.cold_starts else None
+    status = report.grade(cold, 1.0, 2.0, higher_is_better=False)
+    checks.append(report.Check("cold start, spawn to first answer", cold, "s", "<= 1", "2", status))
+    broker_runs = [r for r in harness.records if r.get("kind") == "result" and r["scenario"] != "B0"]
+    errors = sum(r["errors"] for r in broker_runs) + harness.extra_errors if broker_runs else None
+    status = report.grade(None if errors is None else float(errors), 0.0, 0.0, higher_is_better=False)
+    checks.append(report.Check("broker errors (non-2xx + socket)", errors, "", "0", "0", status))
+    return checks
+
+
+def stalled_or(record: dict[str, Any] | None, status: str) -> str:
+    """FAIL for a measurement in which the broker completed no request at all (its latency is unknown)."""
+    return "FAIL" if record is not None and not record["requests"] else status
+
+
+def short(count: int) -> str:
+    return f"{count // 1000}k" if count >= 1000 and count % 1000 == 0 else str(count)
+
+
+# B5-B7 targets (BENCH.md, at 100k): (kind, percentile, concurrency, target ms, floor ms)
+QUERY_TARGETS = (
+    (queries.B5, "p50", 1, 1.0, 5.0), (queries.B5, "p50", 10, 10.0, 50.0), (queries.B5, "p99", 10, 50.0, 250.0),
+    (queries.B6, "p50", 1, 1.0, 5.0), (queries.B6, "p50", 10, 10.0, 50.0), (queries.B6, "p99", 10, 50.0, 250.0),
+    (queries.B5_COUNT, "p50", 1, 20.0, 100.0),
+    (queries.B7_NEAR, "p50", 1, 3.0, 20.0), (queries.B7_NEAR, "p99", 10, 50.0, 300.0),
+    (queries.B7_WITHIN, "p50", 1, 3.0, 20.0), (queries.B7_WITHIN, "p99", 10, 50.0, 300.0),
+)  # fmt: skip
+
+
+def query_checks(harness: Harness) -> list[report.Check]:
+    """The B5-B7 latency targets at the largest query dataset measured (they are meant for 100k), and the
+    query scaling, p50 at c=1 at the largest over the smallest dataset (meant as 100k / 1k)."""
+    checks: list[report.Check] = []
+    measured = {r["dataset"] for r in harness.records if r.get("kind") == "result" and r["scenario"] in QUERY_SCENARIOS}
+    if not measured:
+        return checks
+    largest, smallest = max(measured), min(measured)
+    for kind, percentile, connections, target, floor in QUERY_TARGETS:
+        if kind.scenario not in harness.options.scenarios:
+            continue
+        record = find(harness, kind.scenario, kind.name, largest, connections)
+        value = record[f"{percentile}_ms"] if record else None
+        status = stalled_or(record, report.grade(value, target, floor, higher_is_better=False))
+        label = f"{kind.scenario} {kind.name} {percentile}, c={connections}, {short(largest)}"
+        checks.append(report.Check(label, value, "ms", f"<= {target:g}", f"{floor:g}", status))
+    if largest == smallest:
+        return checks
+    for kind in harness.query_kinds():
+        top, bottom = (find(harness, kind.scenario, kind.name, n, 1) for n in (largest, smallest))
+        fine = top and bottom and top["p50_ms"] is not None and bottom["p50_ms"]
+        value = top["p50_ms"] / bottom["p50_ms"] if top and bottom and fine else None
+        status = stalled_or(top, report.grade(value, 2.0, 5.0, higher_is_better=False))
+        label = f"query scaling {kind.scenario} {kind.name}: p50 c=1 {short(largest)} / {short(smallest)}"
+        checks.append(report.Check(label, value, "x", "<= 2", "5", status))
     return checks

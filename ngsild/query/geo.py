@@ -7,9 +7,10 @@ import math
 from functools import lru_cache
 from typing import Any
 
-from shapely.geometry import shape
+from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
+from shapely.prepared import prep
 
 from ngsild.query.ast import GeoQuery, GeoRel
 
@@ -29,6 +30,16 @@ def _reference(query: GeoQuery) -> BaseGeometry:
     return shape(query.geometry())
 
 
+@lru_cache(maxsize=1024)
+def _prepared(query: GeoQuery) -> Any:
+    """The reference geometry prepared for repeated predicates (one query, many candidates)."""
+    return prep(_reference(query))
+
+
+# Relations whose test of the target against the reference can use the prepared reference.
+_PREPARED_RELATIONS = frozenset({GeoRel.WITHIN, GeoRel.INTERSECTS, GeoRel.DISJOINT})
+
+
 def distance_m(reference: BaseGeometry, target: BaseGeometry) -> float:
     """Distance in metres between the closest points of two geometries (0 when they touch)."""
     if reference.intersects(target):
@@ -39,23 +50,31 @@ def distance_m(reference: BaseGeometry, target: BaseGeometry) -> float:
 
 def relates(query: GeoQuery, geometry: dict[str, Any]) -> bool:
     """Whether the target geometry stands in the query's relation to the reference geometry."""
-    target = shape(geometry)
-    reference = _reference(query)
+    if query.georel is GeoRel.NEAR and geometry["type"] == "Point" and query.geometry_type == "Point":
+        # The common case, answered without building geometries: point to point on the sphere.
+        lon, lat = geometry["coordinates"][:2]
+        ref_lon, ref_lat = query.coordinates[:2]  # type: ignore[index]
+        distance = haversine_m(lon, lat, float(ref_lon), float(ref_lat))  # type: ignore[arg-type]
+        if query.max_distance is not None:
+            return distance <= query.max_distance
+        return query.min_distance is not None and distance >= query.min_distance
+    target = Point(geometry["coordinates"][:2]) if geometry["type"] == "Point" else shape(geometry)
+    reference = _prepared(query) if query.georel in _PREPARED_RELATIONS else _reference(query)
     match query.georel:
         case GeoRel.NEAR:
             distance = distance_m(reference, target)
             if query.max_distance is not None:
                 return distance <= query.max_distance
             return query.min_distance is not None and distance >= query.min_distance
-        case GeoRel.WITHIN:
-            return bool(target.within(reference))
+        case GeoRel.WITHIN:  # target within reference == reference contains target
+            return bool(reference.contains(target))
         case GeoRel.CONTAINS:
             return bool(target.contains(reference))
         case GeoRel.INTERSECTS:
-            return bool(target.intersects(reference))
+            return bool(reference.intersects(target))
         case GeoRel.EQUALS:
             return bool(target.equals(reference))
         case GeoRel.DISJOINT:
-            return bool(target.disjoint(reference))
+            return bool(reference.disjoint(target))
         case GeoRel.OVERLAPS:
             return bool(target.overlaps(reference))

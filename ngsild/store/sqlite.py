@@ -272,9 +272,11 @@ class SqliteStore:
 
         def op(conn: sqlite3.Connection) -> Page:
             if plan.exact:
+                # Sort and cut the ids first, then read only the page's documents.
                 rows = conn.execute(
-                    f"SELECT e.doc FROM entities e WHERE {where} ORDER BY e.id LIMIT ? OFFSET ?",
-                    (*params, limit, offset),
+                    f"SELECT doc FROM entities WHERE tenant = ? AND id IN"
+                    f" (SELECT e.id FROM entities e WHERE {where} ORDER BY e.id LIMIT ? OFFSET ?) ORDER BY id",
+                    (tenant, *params, limit, offset),
                 ).fetchall()
                 total = None
                 if count:

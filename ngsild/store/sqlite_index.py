@@ -43,7 +43,9 @@ CREATE TABLE IF NOT EXISTS attr_values (
     num,
     txt    TEXT
 );
-CREATE INDEX IF NOT EXISTS attr_values_by_entity ON attr_values (tenant, id);
+-- (tenant, id, attr) so that a per-candidate check is an equality lookup, never a value range scan.
+DROP INDEX IF EXISTS attr_values_by_entity;
+CREATE INDEX IF NOT EXISTS attr_values_by_entity_attr ON attr_values (tenant, id, attr);
 CREATE INDEX IF NOT EXISTS attr_values_by_num ON attr_values (tenant, attr, num) WHERE num IS NOT NULL;
 CREATE INDEX IF NOT EXISTS attr_values_by_txt ON attr_values (tenant, attr, txt) WHERE txt IS NOT NULL;
 -- Bounding boxes of GeoProperty values, for geo-queries.
@@ -102,6 +104,7 @@ _SCALAR_KINDS = {
     "Relationship": "object",
     "ListRelationship": "objectList",
     "VocabProperty": "vocab",
+    "JsonProperty": "json",  # an array of scalars compares element-wise like a list
 }
 
 

@@ -1,12 +1,18 @@
 """EntityQuery -> SQL over the SQLite store: a WHERE clause that selects candidates, and whether it
 is exact. Conditions on side tables (types, attribute names, scalar values, geo boxes) are pushed
 down as *necessary* conditions; unless the SQL alone decides the answer, the store applies
-``query.match.matches`` to every candidate, so the result is always the reference semantics."""
+``query.match.matches`` to every candidate, so the result is always the reference semantics.
+
+Plan shape: of the top-level conditions, the most selective one drives the query as
+``e.id IN (subquery)`` (an index range gives the candidate ids); every other one is checked per
+candidate as a correlated ``EXISTS`` on the side table's (tenant, id) key, so no large id set is
+ever materialised.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ngsild.query.ast import (
@@ -31,6 +37,13 @@ _METRES_PER_DEGREE = 111_194.9  # on the mean Earth radius used by query.geo
 _ENTITY_MEMBERS = frozenset({"createdAt", "modifiedAt"})  # q names that may address the entity itself
 _SQL_OPS = {Op.GT: ">", Op.GE: ">=", Op.LT: "<", Op.LE: "<="}
 
+# Per-candidate checks must look rows up by entity: without statistics the planner would otherwise
+# prefer a value-range index and scan half the table for every candidate.
+_BY_ENTITY = {"attr_values": " INDEXED BY attr_values_by_entity_attr"}
+
+# Rank: lower is more selective and drives the query.
+_IDS, _EQUALITY, _GEO, _TYPE, _RANGE, _EXISTENCE, _COMPOUND = range(7)
+
 
 @dataclass(frozen=True, slots=True)
 class Translation:
@@ -39,128 +52,171 @@ class Translation:
     exact: bool  # True: the SQL selects exactly the matches, no residual check needed
 
 
+@dataclass(slots=True)
+class _Cond:
+    """One necessary condition in two equivalent forms."""
+
+    driving: str  # e.id IN (...)
+    driving_params: list[Any]
+    checking: str  # a correlated EXISTS on the candidate (or the driving form again)
+    checking_params: list[Any]
+    exact: bool
+    rank: int
+
+
+@dataclass(slots=True)
+class _Plan:
+    tenant: str
+    conditions: list[_Cond] = field(default_factory=list)
+    exact: bool = True
+
+    def side(self, table: str, where: str, values: list[Any], *, exact: bool, rank: int) -> _Cond:
+        """A condition ``where`` on rows of a side table keyed by (tenant, id)."""
+        return _Cond(
+            f"e.id IN (SELECT id FROM {table} WHERE tenant = ? AND {where})",
+            [self.tenant, *values],
+            f"EXISTS (SELECT 1 FROM {table} s{_BY_ENTITY.get(table, '')}"
+            f" WHERE s.tenant = e.tenant AND s.id = e.id AND {where})",
+            list(values),
+            exact,
+            rank,
+        )
+
+
 def translate(tenant: str, query: EntityQuery) -> Translation:
-    clauses: list[str] = []
-    params: list[Any] = []
-    selected = _selector(tenant, query.ids, query.id_pattern, query.types, params)
-    if selected.sql:
-        clauses.append(selected.sql)
-    exact = selected.exact
+    plan = _Plan(tenant)
+    _selector(plan, query.ids, query.id_pattern, query.types)
     if query.selectors:
-        alternative_params: list[Any] = []
-        alternatives = [_selector(tenant, s.ids, s.id_pattern, s.types, alternative_params) for s in query.selectors]
-        if all(a.sql for a in alternatives):  # a selector without conditions selects everything
-            clauses.append("(" + " OR ".join(a.sql for a in alternatives) + ")")
-            params.extend(alternative_params)
-        exact = exact and all(a.exact for a in alternatives)
+        alternatives = [_selector(_Plan(tenant), s.ids, s.id_pattern, s.types) for s in query.selectors]
+        if all(a.conditions for a in alternatives):  # a selector without conditions selects everything
+            plan.conditions.append(_any_of([_all_of(a.conditions) for a in alternatives]))
+        plan.exact = plan.exact and all(a.exact for a in alternatives)
     if query.attrs is not None:
         marks = ", ".join("?" for _ in query.attrs)
-        clauses.append(f"e.id IN (SELECT id FROM entity_attrs WHERE tenant = ? AND attr IN ({marks}))")
-        params.append(tenant)
-        params.extend(sorted(query.attrs))
+        plan.conditions.append(plan.side("entity_attrs", f"attr IN ({marks})", sorted(query.attrs), exact=True,
+                                         rank=_EXISTENCE))  # fmt: skip
     if query.q is not None:
-        condition = _q(tenant, query.q, params)
-        if condition is not None:
-            clauses.append(condition)
-        exact = exact and _exact_q(query.q)
+        terms = query.q.terms if isinstance(query.q, And) else (query.q,)
+        for term in terms:
+            condition = _q(plan, term)
+            if condition is None:
+                plan.exact = False
+            else:
+                plan.conditions.append(condition)
     if query.geo is not None:
-        condition = _geo(tenant, query.geo, params)
-        if condition is not None:
-            clauses.append(condition)
-        exact = False
+        plan.conditions.append(_geo(plan, query.geo))
     if query.scope is not None:
-        exact = False
-    return Translation(" AND ".join(clauses) if clauses else "1", params, exact)
+        plan.exact = False
+    return _render(plan)
 
 
-@dataclass(frozen=True, slots=True)
-class _Condition:
-    sql: str  # "" when nothing narrows the selection
-    exact: bool
+def _render(plan: _Plan) -> Translation:
+    exact = plan.exact and all(c.exact for c in plan.conditions)
+    if not plan.conditions:
+        return Translation("1", [], exact)
+    ordered = sorted(plan.conditions, key=lambda c: c.rank)
+    driver, rest = ordered[0], ordered[1:]
+    clauses = [driver.driving, *(c.checking for c in rest)]
+    params = [*driver.driving_params, *(p for c in rest for p in c.checking_params)]
+    return Translation(" AND ".join(clauses), params, exact)
 
 
-def _selector(
-    tenant: str, ids: frozenset[str] | None, pattern: Regex | None, types: TypeSelector | None, params: list[Any]
-) -> _Condition:
-    parts: list[str] = []
-    exact = True
+def _all_of(conditions: list[_Cond]) -> _Cond:
+    if len(conditions) == 1:
+        return conditions[0]
+    sql = " AND ".join(c.driving for c in conditions)
+    params = [p for c in conditions for p in c.driving_params]
+    return _Cond(f"({sql})", params, f"({sql})", params, all(c.exact for c in conditions), _COMPOUND)
+
+
+def _any_of(conditions: list[_Cond]) -> _Cond:
+    if len(conditions) == 1:
+        return conditions[0]
+    sql = " OR ".join(c.driving for c in conditions)
+    params = [p for c in conditions for p in c.driving_params]
+    return _Cond(f"({sql})", params, f"({sql})", params, all(c.exact for c in conditions), _COMPOUND)
+
+
+def _selector(plan: _Plan, ids: frozenset[str] | None, pattern: Regex | None, types: TypeSelector | None) -> _Plan:
     if ids is not None:
-        parts.append(f"e.id IN ({', '.join('?' for _ in ids)})")
-        params.extend(sorted(ids))
+        marks = ", ".join("?" for _ in ids)
+        plan.conditions.append(
+            _Cond(f"e.id IN ({marks})", sorted(ids), f"e.id IN ({marks})", sorted(ids), exact=True, rank=_IDS)
+        )
     elif pattern is not None:
-        exact = False
+        plan.exact = False
     if types is not None:
-        groups = []
-        for group in types.groups:
-            conjunction = []
-            for type_iri in sorted(group):
-                conjunction.append("e.id IN (SELECT id FROM entity_types WHERE tenant = ? AND type = ?)")
-                params.extend((tenant, type_iri))
-            groups.append("(" + " AND ".join(conjunction) + ")")
-        parts.append("(" + " OR ".join(groups) + ")")
-    return _Condition(" AND ".join(parts), exact)
+        groups = [
+            _all_of([plan.side("entity_types", "type = ?", [t], exact=True, rank=_TYPE) for t in sorted(group)])
+            for group in types.groups
+        ]
+        plan.conditions.append(_any_of(groups))
+    return plan
 
 
 # ---- q ---------------------------------------------------------------------------------------------
-
-
-def _exact_q(node: Q) -> bool:
-    """Only plain existence of top-level attributes is decided by the side tables alone."""
-    if isinstance(node, And):
-        return all(_exact_q(t) for t in node.terms)
-    return isinstance(node, Exists) and not node.negated and _simple(node.path)
 
 
 def _simple(path: Path) -> bool:
     return not path.members and path.keys is None and path.attr.name not in _ENTITY_MEMBERS
 
 
-def _q(tenant: str, node: Q, params: list[Any]) -> str | None:
+def _q(plan: _Plan, node: Q) -> _Cond | None:
     """A necessary condition for ``node``, or None when nothing can be said in SQL."""
     if isinstance(node, And):
-        parts = [p for p in (_q(tenant, t, params) for t in node.terms) if p is not None]
-        return " AND ".join(parts) if parts else None
+        parts = [c for c in (_q(plan, t) for t in node.terms) if c is not None]
+        exact = len(parts) == len(node.terms)
+        if not parts:
+            return None
+        combined = _all_of(parts)
+        combined.exact = combined.exact and exact
+        return combined
     if isinstance(node, Or):
-        local: list[Any] = []
-        alternatives = [_q(tenant, t, local) for t in node.terms]
+        alternatives = [_q(plan, t) for t in node.terms]
         if any(a is None for a in alternatives):
             return None
-        params.extend(local)
-        return "(" + " OR ".join(a for a in alternatives if a is not None) + ")"
+        return _any_of([a for a in alternatives if a is not None])
     if isinstance(node, Exists) and node.negated:
         return None
     if node.path.attr.name in _ENTITY_MEMBERS:
         return None  # may address the entity's own timestamps, which no side table holds
+    attr = node.path.attr.iri
     if isinstance(node, Compare) and _simple(node.path):
-        condition = _value_condition(node)
-        if condition is not None:
-            sql, values = condition
-            params.extend((tenant, node.path.attr.iri, *values))
-            return f"e.id IN (SELECT id FROM attr_values WHERE tenant = ? AND attr = ? AND {sql})"
-    # Every other term needs its attribute to exist.
-    params.extend((tenant, node.path.attr.iri))
-    return "e.id IN (SELECT id FROM entity_attrs WHERE tenant = ? AND attr = ?)"
+        value = _value_condition(node)
+        if value is not None:
+            sql, values, exact, rank = value
+            return plan.side("attr_values", f"attr = ? AND {sql}", [attr, *values], exact=exact, rank=rank)
+    # Every other term needs its attribute to exist; plain existence is all that `attr` asks.
+    exact = isinstance(node, Exists) and _simple(node.path)
+    return plan.side("entity_attrs", "attr = ?", [attr], exact=exact, rank=_EXISTENCE)
 
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _value_condition(node: Compare) -> tuple[str, list[Any]] | None:
+def _value_condition(node: Compare) -> tuple[str, list[Any], bool, int] | None:
+    """(condition on attr_values, its parameters, whether it is exact, rank).
+
+    Numbers in attr_values come only from Property and ListProperty values, exactly the targets
+    the reference semantics compare numerically, so number conditions are exact. Strings also come
+    from relationships, vocabularies and language maps, which compare differently: string
+    conditions are exact only for plain equality without vocabulary expansions.
+    """
     value = node.value
     if node.op in _SQL_OPS:
         if _is_number(value):
-            return f"num {_SQL_OPS[node.op]} ?", [value]
+            return f"num {_SQL_OPS[node.op]} ?", [value], True, _RANGE
         if isinstance(value, str):
-            return f"txt {_SQL_OPS[node.op]} ?", [value]
+            return f"txt {_SQL_OPS[node.op]} ?", [value], False, _RANGE
         return None
     if node.op is not Op.EQ:
         return None
     if isinstance(value, Range):
         if _is_number(value.low) and _is_number(value.high):
-            return "num BETWEEN ? AND ?", [value.low, value.high]
+            return "num BETWEEN ? AND ?", [value.low, value.high], True, _RANGE
         if isinstance(value.low, str) and isinstance(value.high, str):
-            return "txt BETWEEN ? AND ?", [value.low, value.high]
+            return "txt BETWEEN ? AND ?", [value.low, value.high], False, _RANGE
         return None
     candidates = value if isinstance(value, tuple) else (value,)
     if any(isinstance(c, bool | Temporal) for c in candidates):
@@ -174,22 +230,30 @@ def _value_condition(node: Compare) -> tuple[str, list[Any]] | None:
     if texts:
         parts.append(f"txt IN ({', '.join('?' for _ in texts)})")
         values.extend(texts)
-    return "(" + " OR ".join(parts) + ")", values
+    # Exact unless a vocabulary expansion adds a string the literal itself does not name.
+    exact = set(node.vocab) <= {c for c in candidates if isinstance(c, str)}
+    return "(" + " OR ".join(parts) + ")", values, exact, _EQUALITY
 
 
 # ---- geo -------------------------------------------------------------------------------------------
 
 
-def _geo(tenant: str, query: GeoQuery, params: list[Any]) -> str | None:
+def _geo(plan: _Plan, query: GeoQuery) -> _Cond:
     box = _search_box(query)
     if box is None:
-        params.extend((tenant, query.geoproperty))
-        return "e.id IN (SELECT id FROM entity_attrs WHERE tenant = ? AND attr = ?)"
+        return plan.side("entity_attrs", "attr = ?", [query.geoproperty], exact=False, rank=_EXISTENCE)
     min_x, max_x, min_y, max_y = box
-    params.extend((max_x, min_x, max_y, min_y, tenant, query.geoproperty))
-    return (
-        "e.id IN (SELECT id FROM geo_boxes WHERE min_x <= ? AND max_x >= ? AND min_y <= ? AND max_y >= ?"
-        " AND tenant = ? AND attr = ?)"
+    boxes = "min_x <= ? AND max_x >= ? AND min_y <= ? AND max_y >= ?"
+    values = [max_x, min_x, max_y, min_y]
+    return _Cond(
+        f"e.id IN (SELECT id FROM geo_boxes WHERE {boxes} AND tenant = ? AND attr = ?)",
+        [*values, plan.tenant, query.geoproperty],
+        "EXISTS (SELECT 1 FROM geo_box_owners o JOIN geo_boxes b ON b.box = o.box"
+        " WHERE o.tenant = e.tenant AND o.id = e.id AND b.attr = ?"
+        " AND b.min_x <= ? AND b.max_x >= ? AND b.min_y <= ? AND b.max_y >= ?)",
+        [query.geoproperty, *values],
+        exact=False,
+        rank=_GEO,
     )
 
 
@@ -199,7 +263,7 @@ def _search_box(query: GeoQuery) -> tuple[float, float, float, float] | None:
     ys: list[float] = []
     _positions(query.coordinates, xs, ys)
     min_x, max_x, min_y, max_y = min(xs), max(xs), min(ys), max(ys)
-    if query.georel in (GeoRel.DISJOINT,) or (query.georel is GeoRel.NEAR and query.max_distance is None):
+    if query.georel is GeoRel.DISJOINT or (query.georel is GeoRel.NEAR and query.max_distance is None):
         return None
     if query.georel is GeoRel.NEAR:
         assert query.max_distance is not None

@@ -38,7 +38,7 @@ from ngsild.store.sqlite import SqliteStore
 
 EX = "https://example.org/"
 TYPES = [EX + t for t in ("Building", "Car", "Sensor")]
-ATTRS = [EX + a for a in ("level", "name", "owner")]
+ATTRS = [EX + a for a in ("level", "name", "owner", "extra")]
 NOW = "2026-01-01T00:00:00.000000Z"
 # A square around (0.005, 0) holding the points at lon 0.0 and 0.01 on its edges and 0.05 outside.
 SQUARE = (((-0.001, -0.01), (0.02, -0.01), (0.02, 0.01), (-0.001, 0.01), (-0.001, -0.01)),)
@@ -58,6 +58,16 @@ def entity_docs(draw: st.DrawFn, n: int) -> Doc:
         attrs[EX + "name"] = [instance("Property", draw(st.sampled_from(["a", "b", "c"])))]
     if draw(st.booleans()):
         attrs[EX + "owner"] = [instance("Relationship", draw(st.sampled_from(["urn:p:1", "urn:p:2"])))]
+    if draw(st.booleans()):
+        kind = draw(st.sampled_from(["ListProperty", "JsonProperty", "LanguageProperty", "VocabProperty"]))
+        numbers = draw(st.lists(st.integers(0, 5), min_size=1, max_size=3))
+        extra = {
+            "ListProperty": {"valueList": numbers},
+            "JsonProperty": {"json": numbers},
+            "LanguageProperty": {"languageMap": {"en": draw(st.sampled_from(["a", "b"])), "fr": "c"}},
+            "VocabProperty": {"vocab": EX + draw(st.sampled_from(["a", "b"]))},
+        }[kind]
+        attrs[EX + "extra"] = [{"type": kind, **extra, "createdAt": NOW, "modifiedAt": NOW}]
     if draw(st.booleans()):
         point = {"type": "Point", "coordinates": [draw(st.sampled_from([0.0, 0.01, 0.05])), 0.0]}
         attrs["https://uri.etsi.org/ngsi-ld/location"] = [instance("GeoProperty", point)]
@@ -85,6 +95,14 @@ q_terms = st.one_of(
     st.builds(Compare, st.just(path(EX + "level")), st.sampled_from([Op.EQ, Op.NE]), st.just(Range(1, 3))),
     st.builds(Compare, st.just(path(EX + "name")), st.just(Op.EQ), st.just(("a", "c"))),
     st.builds(Compare, st.just(path(EX + "name")), st.sampled_from([Op.GT, Op.LE]), st.just("b")),
+    st.builds(Compare, st.just(path(EX + "extra")), st.sampled_from(list(Op)), st.integers(0, 5)),
+    st.builds(
+        Compare,
+        st.just(path(EX + "extra")),
+        st.sampled_from([Op.EQ, Op.NE, Op.GT]),
+        st.sampled_from(["a", "c", EX + "a"]),
+        st.sampled_from([(), (EX + "a",)]),
+    ),
 )
 q_nodes = st.recursive(
     q_terms,
