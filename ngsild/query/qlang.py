@@ -230,23 +230,11 @@ class _QParser:
 
     def value_text(self, depth: int) -> str:
         """The raw value: up to an unquoted ';' or '|', or a ')' closing an open group."""
-        start, quoted, escaped = self.pos, False, False
-        while self.pos < len(self.text):
-            ch = self.text[self.pos]
-            if quoted:
-                if escaped:
-                    escaped = False
-                elif ch == "\\":
-                    escaped = True
-                elif ch == '"':
-                    quoted = False
-            elif ch == '"':
-                quoted = True
-            elif ch in ";|" or (ch == ")" and depth > 0):
-                break
-            self.pos += 1
-        if quoted:
-            raise self.error("a quoted string is never closed", start)
+        start = self.pos
+        try:
+            self.pos = _scan(self.text, start, lambda t, i: t[i] in ";|" or (t[i] == ")" and depth > 0))
+        except ValueError:
+            raise self.error("a quoted string is never closed", start) from None
         return self.text[start : self.pos]
 
     def regex(self, depth: int, start: int) -> Regex:
@@ -308,12 +296,12 @@ def _comparable(value: Literal) -> bool:
     return isinstance(value, str | Temporal) or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
-def _split_outside_quotes(text: str, separator: str) -> list[str]:
-    parts: list[str] = []
-    current: list[str] = []
-    quoted, escaped, i = False, False, 0
-    while i < len(text):
-        ch = text[i]
+def _scan(text: str, start: int, stop: Callable[[str, int], bool]) -> int:
+    """The index of the first position from ``start`` outside double-quoted strings (backslash
+    escapes honoured) where ``stop`` holds, or ``len(text)``. ValueError if a string is left open."""
+    quoted = escaped = False
+    for index in range(start, len(text)):
+        ch = text[index]
         if quoted:
             if escaped:
                 escaped = False
@@ -323,15 +311,22 @@ def _split_outside_quotes(text: str, separator: str) -> list[str]:
                 quoted = False
         elif ch == '"':
             quoted = True
-        elif text.startswith(separator, i):
-            parts.append("".join(current))
-            current = []
-            i += len(separator)
-            continue
-        current.append(ch)
-        i += 1
-    parts.append("".join(current))
-    return parts
+        elif stop(text, index):
+            return index
+    if quoted:
+        raise ValueError("unclosed string")
+    return len(text)
+
+
+def _split_outside_quotes(text: str, separator: str) -> list[str]:
+    parts: list[str] = []
+    start = 0
+    while True:
+        end = _scan(text, start, lambda t, i: t.startswith(separator, i))
+        parts.append(text[start:end])
+        if end == len(text):
+            return parts
+        start = end + len(separator)
 
 
 def parse_q(text: str, expand: Expand) -> Q:
