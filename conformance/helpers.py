@@ -222,3 +222,23 @@ class ContextServer:
     def not_found(self) -> str:
         """A fresh URL answering 404."""
         return self.register({"error": "not here"}, status=404, ctype="application/json")
+
+
+def body_list(resp: httpx.Response) -> list[dict[str, Any]]:
+    """The JSON array of a successful query response."""
+    assert resp.status_code == 200, f"{resp.status_code}: {resp.text[:500]}"
+    body = resp.json()
+    assert isinstance(body, list), body
+    return body
+
+
+def result_ids(resp: httpx.Response) -> set[str]:
+    """The ids of a query response, asserting that none is repeated."""
+    found = [e["id"] for e in body_list(resp)]
+    assert len(found) == len(set(found)), f"duplicates in {found}"
+    return set(found)
+
+
+def by_id(resp: httpx.Response) -> dict[str, dict[str, Any]]:
+    """The entities of a query response keyed by id."""
+    return {e["id"]: e for e in body_list(resp)}

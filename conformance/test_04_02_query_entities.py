@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 from urllib.parse import urljoin
 
 import httpx
 import pytest
 
-from conformance.helpers import assert_problem, create, geo, media_type, point, prop, rel
+from conformance.helpers import assert_problem, body_list, by_id, create, geo, media_type, point, prop, rel, result_ids
 
 LINK_RE = re.compile(r'<([^>]*)>\s*;\s*rel="?([^";,]+)"?')
 
@@ -26,23 +25,6 @@ def eid(type_name: str, key: str) -> str:
 
 def query(client: httpx.Client, headers: dict[str, str] | None = None, **params: str) -> httpx.Response:
     return client.get("/entities", params=params, headers=headers)
-
-
-def body_list(resp: httpx.Response) -> list[dict[str, Any]]:
-    assert resp.status_code == 200, f"{resp.status_code}: {resp.text[:500]}"
-    body = resp.json()
-    assert isinstance(body, list), body
-    return body
-
-
-def ids(resp: httpx.Response) -> set[str]:
-    found = [e["id"] for e in body_list(resp)]
-    assert len(found) == len(set(found)), f"duplicates in {found}"
-    return set(found)
-
-
-def by_id(resp: httpx.Response) -> dict[str, dict[str, Any]]:
-    return {e["id"]: e for e in body_list(resp)}
 
 
 def page_links(resp: httpx.Response) -> dict[str, str]:
@@ -71,7 +53,7 @@ def test_query_by_type(client: httpx.Client, cars: str) -> None:
     """A query by type gives 200 application/json with an array of exactly the entities of that type."""
     resp = query(client, type=cars)
     assert media_type(resp) == "application/json"
-    assert ids(resp) == {eid(cars, k) for k in "abc"}
+    assert result_ids(resp) == {eid(cars, k) for k in "abc"}
     assert by_id(resp)[eid(cars, "a")] == {
         "id": eid(cars, "a"),
         "type": cars,
@@ -125,13 +107,13 @@ def test_too_wide_query_is_bad_request(client: httpx.Client, params: dict[str, s
 
 def test_attrs_alone_is_enough(client: httpx.Client, cars: str) -> None:
     """attrs naming a non-system attribute satisfies the minimum filter."""
-    got = ids(query(client, attrs="brand", idPattern=cars))
+    got = result_ids(query(client, attrs="brand", idPattern=cars))
     assert got == {eid(cars, "a"), eid(cars, "b")}
 
 
 def test_q_alone_is_enough(client: httpx.Client, cars: str) -> None:
     """q naming a non-system attribute satisfies the minimum filter."""
-    assert ids(query(client, q="speed==12", idPattern=cars)) == {eid(cars, "c")}
+    assert result_ids(query(client, q="speed==12", idPattern=cars)) == {eid(cars, "c")}
 
 
 def test_local_true_lifts_minimum_filter(client: httpx.Client, tenant: str) -> None:
@@ -139,7 +121,7 @@ def test_local_true_lifts_minimum_filter(client: httpx.Client, tenant: str) -> N
     h = {"NGSILD-Tenant": tenant}
     create(client, {"id": eid("One", "1"), "type": "One", "v": prop(1)}, headers=h)
     create(client, {"id": eid("Two", "2"), "type": "Two", "w": prop(2)}, headers=h)
-    assert ids(query(client, headers=h, local="true")) == {eid("One", "1"), eid("Two", "2")}
+    assert result_ids(query(client, headers=h, local="true")) == {eid("One", "1"), eid("Two", "2")}
 
 
 def test_type_star_returns_all_types(client: httpx.Client, tenant: str) -> None:
@@ -147,14 +129,14 @@ def test_type_star_returns_all_types(client: httpx.Client, tenant: str) -> None:
     h = {"NGSILD-Tenant": tenant}
     create(client, {"id": eid("One", "1"), "type": "One", "v": prop(1)}, headers=h)
     create(client, {"id": eid("Two", "2"), "type": "Two", "w": prop(2)}, headers=h)
-    assert ids(query(client, headers=h, type="*")) == {eid("One", "1"), eid("Two", "2")}
+    assert result_ids(query(client, headers=h, type="*")) == {eid("One", "1"), eid("Two", "2")}
 
 
 def test_all_filters_are_anded(client: httpx.Client, cars: str) -> None:
     """An entity matches only if it passes every given filter (id, type, attrs, q)."""
     every = ",".join(eid(cars, k) for k in "abc")
-    assert ids(query(client, type=cars, id=every, attrs="color", q='brand=="Audi"')) == {eid(cars, "b")}
-    assert ids(query(client, type=cars, id=eid(cars, "c"), attrs="brand")) == set()
+    assert result_ids(query(client, type=cars, id=every, attrs="color", q='brand=="Audi"')) == {eid(cars, "b")}
+    assert result_ids(query(client, type=cars, id=eid(cars, "c"), attrs="brand")) == set()
 
 
 # --------------------------------------------------------------------------------------------- attrs / pick / omit
@@ -415,8 +397,8 @@ def test_query_stays_in_tenant(client: httpx.Client, tenant: str) -> None:
     t = uniq("Iso")
     create(client, {"id": eid(t, "in"), "type": t, "v": prop(1)}, headers={"NGSILD-Tenant": tenant})
     create(client, {"id": eid(t, "out"), "type": t, "v": prop(1)})
-    assert ids(query(client, headers={"NGSILD-Tenant": tenant}, type=t)) == {eid(t, "in")}
-    assert ids(query(client, type=t)) == {eid(t, "out")}
+    assert result_ids(query(client, headers={"NGSILD-Tenant": tenant}, type=t)) == {eid(t, "in")}
+    assert result_ids(query(client, type=t)) == {eid(t, "out")}
 
 
 @pytest.mark.parametrize(

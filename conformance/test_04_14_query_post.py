@@ -11,12 +11,15 @@ import pytest
 from conformance.helpers import (
     ContextServer,
     assert_problem,
+    body_list,
+    by_id,
     create,
     geo,
     link_header,
     media_type,
     point,
     prop,
+    result_ids,
     send,
 )
 
@@ -39,23 +42,6 @@ def post_query(
     **params: str,
 ) -> httpx.Response:
     return send(client, "POST", PATH, body, headers=headers, params=params or None)
-
-
-def body_list(resp: httpx.Response) -> list[dict[str, Any]]:
-    assert resp.status_code == 200, f"{resp.status_code}: {resp.text[:500]}"
-    body = resp.json()
-    assert isinstance(body, list), body
-    return body
-
-
-def ids(resp: httpx.Response) -> set[str]:
-    found = [e["id"] for e in body_list(resp)]
-    assert len(found) == len(set(found)), f"duplicates in {found}"
-    return set(found)
-
-
-def by_id(resp: httpx.Response) -> dict[str, dict[str, Any]]:
-    return {e["id"]: e for e in body_list(resp)}
 
 
 def q_of(*selectors: dict[str, Any], **members: Any) -> dict[str, Any]:
@@ -83,46 +69,46 @@ def test_single_type_selector(client: httpx.Client, two_types: tuple[str, str]) 
     t1, _ = two_types
     resp = post_query(client, q_of({"type": t1}))
     assert media_type(resp) == "application/json"
-    assert ids(resp) == {eid(t1, k) for k in ("a1", "a2", "b1")}
+    assert result_ids(resp) == {eid(t1, k) for k in ("a1", "a2", "b1")}
 
 
 def test_selectors_are_ored(client: httpx.Client, two_types: tuple[str, str]) -> None:
     """Several entities selectors are ORed."""
     t1, t2 = two_types
-    got = ids(post_query(client, q_of({"type": t1, "id": eid(t1, "b1")}, {"type": t2, "idPattern": ":c"})))
+    got = result_ids(post_query(client, q_of({"type": t1, "id": eid(t1, "b1")}, {"type": t2, "idPattern": ":c"})))
     assert got == {eid(t1, "b1"), eid(t2, "c1")}
 
 
 def test_conditions_within_selector_are_anded(client: httpx.Client, two_types: tuple[str, str]) -> None:
     """Within one selector id/idPattern and type are ANDed."""
     t1, t2 = two_types
-    assert ids(post_query(client, q_of({"type": t2, "id": eid(t1, "a1")}))) == set()
-    assert ids(post_query(client, q_of({"type": t1, "idPattern": ":a[0-9]$"}))) == {eid(t1, "a1"), eid(t1, "a2")}
+    assert result_ids(post_query(client, q_of({"type": t2, "id": eid(t1, "a1")}))) == set()
+    assert result_ids(post_query(client, q_of({"type": t1, "idPattern": ":a[0-9]$"}))) == {eid(t1, "a1"), eid(t1, "a2")}
 
 
 def test_selector_type_expression(client: httpx.Client, two_types: tuple[str, str]) -> None:
     """A selector type is a type selection expression (§5.2)."""
     t1, t2 = two_types
-    assert len(ids(post_query(client, q_of({"type": f"{t1}|{t2}"})))) == 5
+    assert len(result_ids(post_query(client, q_of({"type": f"{t1}|{t2}"})))) == 5
 
 
 def test_q_member(client: httpx.Client, two_types: tuple[str, str]) -> None:
     """The q member filters like the q parameter."""
     t1, t2 = two_types
-    got = ids(post_query(client, q_of({"type": t1}, {"type": t2}, q="n>=2;n<=4")))
+    got = result_ids(post_query(client, q_of({"type": t1}, {"type": t2}, q="n>=2;n<=4")))
     assert got == {eid(t1, "a2"), eid(t1, "b1"), eid(t2, "a1")}
 
 
 def test_q_without_entities(client: httpx.Client, two_types: tuple[str, str]) -> None:
     """A Query with q but no entities member is valid."""
     t1, _ = two_types
-    assert ids(post_query(client, q_of(q=f'name=="{t1}-b1"'))) == {eid(t1, "b1")}
+    assert result_ids(post_query(client, q_of(q=f'name=="{t1}-b1"'))) == {eid(t1, "b1")}
 
 
 def test_scope_q_member(client: httpx.Client, two_types: tuple[str, str]) -> None:
     """The scopeQ member filters by scope."""
     t1, t2 = two_types
-    got = ids(post_query(client, q_of({"type": t1}, {"type": t2}, scopeQ="/City/#")))
+    got = result_ids(post_query(client, q_of({"type": t1}, {"type": t2}, scopeQ="/City/#")))
     assert got == {eid(t1, "a1"), eid(t1, "a2"), eid(t2, "a1")}
 
 
@@ -131,7 +117,7 @@ def test_geo_q_member(client: httpx.Client, two_types: tuple[str, str], coords: 
     """geoQ filters like the geo parameters; coordinates may be an array or a string."""
     t1, t2 = two_types
     geo_q = {"georel": "near;maxDistance==180", "geometry": "Point", "coordinates": coords, "geoproperty": "location"}
-    got = ids(post_query(client, q_of({"type": t1}, {"type": t2}, geoQ=geo_q)))
+    got = result_ids(post_query(client, q_of({"type": t1}, {"type": t2}, geoQ=geo_q)))
     assert got == {eid(t1, "a1"), eid(t1, "a2")}
 
 
@@ -149,7 +135,7 @@ def test_attrs_pick_omit_members(client: httpx.Client, two_types: tuple[str, str
 def test_attrs_member_requires_attribute(client: httpx.Client, two_types: tuple[str, str]) -> None:
     """Entities with none of the attrs do not match."""
     t1, _ = two_types
-    assert ids(post_query(client, q_of({"type": t1}, attrs=["location"]))) == {eid(t1, "a1"), eid(t1, "a2")}
+    assert result_ids(post_query(client, q_of({"type": t1}, attrs=["location"]))) == {eid(t1, "a1"), eid(t1, "a2")}
 
 
 def test_lang_member(client: httpx.Client) -> None:
@@ -197,8 +183,8 @@ def test_link_context_expands_body_terms(client: httpx.Client, context_server: C
     ctx_url = context_server.valid({"@context": {t: "https://example.org/q#" + t, "n": "https://example.org/q#n"}})
     link = link_header(ctx_url)
     create(client, {"id": eid(t, "x"), "type": t, "n": prop(1)}, headers=link)
-    assert ids(post_query(client, q_of({"type": t}, q="n==1"), headers=link)) == {eid(t, "x")}
-    assert ids(post_query(client, q_of({"type": t}))) == set()
+    assert result_ids(post_query(client, q_of({"type": t}, q="n==1"), headers=link)) == {eid(t, "x")}
+    assert result_ids(post_query(client, q_of({"type": t}))) == set()
 
 
 def test_ld_json_body_with_context(client: httpx.Client, context_server: ContextServer) -> None:
@@ -208,7 +194,7 @@ def test_ld_json_body_with_context(client: httpx.Client, context_server: Context
     create(client, {"id": eid(t, "x"), "type": t, "n": prop(1)}, headers=link_header(ctx_url))
     body = q_of({"type": t}, **{"@context": ctx_url})
     resp = send(client, "POST", PATH, body, ctype="application/ld+json")
-    assert ids(resp) == {eid(t, "x")}
+    assert result_ids(resp) == {eid(t, "x")}
 
 
 def test_geojson_accept(client: httpx.Client, two_types: tuple[str, str]) -> None:

@@ -157,15 +157,7 @@ def json_response(
 def entity_response(request: Request, ctx: RequestContext, doc: Doc, body: dict[str, Any], shape: Shape) -> Response:
     if ctx.media_type != GEO_JSON:
         return json_response(ctx, body)
-    feature = render.feature(doc, body, shape.geometry, shape.options.dataset_ids)
-    headers = {}
-    if "body=json" in request.headers.get("prefer", ""):
-        link = _link(ctx.context)
-        if link is not None:
-            headers["Link"] = link
-    else:
-        feature["@context"] = ctx.context
-    return Response(orjson.dumps(feature), headers=headers, media_type=GEO_JSON)
+    return _geo_response(request, ctx, render.feature(doc, body, shape.geometry, shape.options.dataset_ids))
 
 
 def entities_response(
@@ -181,14 +173,19 @@ def entities_response(
             render.feature(d, b, shape.geometry, shape.options.dataset_ids) for d, b in zip(docs, bodies, strict=True)
         ],
     }
+    return _geo_response(request, ctx, collection)
+
+
+def _geo_response(request: Request, ctx: RequestContext, body: dict[str, Any]) -> Response:
+    """GeoJSON carries its @context in the body, or in a Link header with ``Prefer: body=json`` (§6.3.6)."""
     headers = {}
     if "body=json" in request.headers.get("prefer", ""):
         link = _link(ctx.context)
         if link is not None:
             headers["Link"] = link
     else:
-        collection["@context"] = ctx.context
-    return Response(orjson.dumps(collection), headers=headers, media_type=GEO_JSON)
+        body["@context"] = ctx.context
+    return Response(orjson.dumps(body), headers=headers, media_type=GEO_JSON)
 
 
 def no_content() -> Response:
