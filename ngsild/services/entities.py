@@ -43,7 +43,7 @@ async def create_entity(broker: Broker, tenant: str, payload: Any, tm: TermMap) 
 
 
 async def query_entities(broker: Broker, tenant: str, query: EntityQuery, page: PageRequest) -> Page:
-    """Query Entities (§5.7.2): one page of local matches in entity id order, with the total when asked."""
+    """Query Entities (§5.7.2): one page of local matches in creation order, with the total when asked."""
     await require_tenant(broker, tenant)
     return await broker.store.find(tenant, query, offset=page.offset, limit=page.limit, count=page.count)
 

@@ -28,7 +28,7 @@ class AttributeUse:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of a query result, in entity id order; ``total`` counts every match when asked."""
+    """One page of a query result, in creation order; ``total`` counts every match when asked."""
 
     docs: list[Doc]
     total: int | None = None
@@ -82,11 +82,13 @@ class Store(Protocol):
         ...
 
     async def find(self, tenant: str, query: EntityQuery, *, offset: int, limit: int, count: bool) -> Page:
-        """The documents that ``query.match.matches(query, doc)`` accepts, ordered by entity id,
+        """The documents that ``query.match.matches(query, doc)`` accepts, in creation order (the
+        order the entities were first stored; replacing one keeps its place),
         ``offset``/``limit`` applied, and the number of all matches when ``count`` is true.
 
         This is the reference contract the property tests check:
-        ``[d for d in sorted(all, key=id) if matches(query, d)][offset:offset + limit]``.
+        ``[d for d in all_in_creation_order if matches(query, d)][offset:offset + limit]``.
+        Creation order is what indexes deliver without a sort, and it is stable across pages.
         """
         ...
 

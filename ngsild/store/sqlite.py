@@ -206,13 +206,14 @@ class SqliteStore:
             if tenant != DEFAULT_TENANT:
                 conn.execute("INSERT OR IGNORE INTO tenants (name) VALUES (?)", (tenant,))
             try:
-                conn.execute(
+                cursor = conn.execute(
                     "INSERT INTO entities (tenant, id, revision, doc) VALUES (?, ?, 1, ?)",
                     (tenant, entity_id, text),
                 )
             except sqlite3.IntegrityError:
                 raise AlreadyExists(f"the entity {entity_id} already exists", instance=entity_id) from None
-            sqlite_index.index(conn, tenant, doc)
+            assert cursor.lastrowid is not None
+            sqlite_index.index(conn, cursor.lastrowid, doc)
 
         await self._write(op)
         self._tenants.add(tenant)
@@ -231,13 +232,14 @@ class SqliteStore:
         entity_id = doc["id"]
 
         def op(conn: sqlite3.Connection) -> int:
-            cursor = conn.execute(
-                "UPDATE entities SET doc = ?, revision = revision + 1 WHERE tenant = ? AND id = ? AND revision = ?",
+            row = conn.execute(
+                "UPDATE entities SET doc = ?, revision = revision + 1"
+                " WHERE tenant = ? AND id = ? AND revision = ? RETURNING rowid",
                 (text, tenant, entity_id, revision),
-            )
-            if cursor.rowcount == 1:
-                sqlite_index.unindex(conn, tenant, entity_id)
-                sqlite_index.index(conn, tenant, doc)
+            ).fetchone()
+            if row is not None:
+                sqlite_index.unindex(conn, row[0])
+                sqlite_index.index(conn, row[0], doc)
                 return revision + 1
             _explain_miss(conn, tenant, entity_id)
             raise AssertionError("unreachable")  # pragma: no cover
@@ -247,16 +249,19 @@ class SqliteStore:
     async def delete(self, tenant: str, entity_id: str, revision: int | None = None) -> bool:
         def op(conn: sqlite3.Connection) -> bool:
             if revision is None:
-                cursor = conn.execute("DELETE FROM entities WHERE tenant = ? AND id = ?", (tenant, entity_id))
-                sqlite_index.unindex(conn, tenant, entity_id)
-                return cursor.rowcount == 1
-            cursor = conn.execute(
-                "DELETE FROM entities WHERE tenant = ? AND id = ? AND revision = ?",
-                (tenant, entity_id, revision),
-            )
-            if cursor.rowcount == 1:
-                sqlite_index.unindex(conn, tenant, entity_id)
+                row = conn.execute(
+                    "DELETE FROM entities WHERE tenant = ? AND id = ? RETURNING rowid", (tenant, entity_id)
+                ).fetchone()
+            else:
+                row = conn.execute(
+                    "DELETE FROM entities WHERE tenant = ? AND id = ? AND revision = ? RETURNING rowid",
+                    (tenant, entity_id, revision),
+                ).fetchone()
+            if row is not None:
+                sqlite_index.unindex(conn, row[0])
                 return True
+            if revision is None:
+                return False
             try:
                 _explain_miss(conn, tenant, entity_id)
             except ResourceNotFound:
@@ -267,7 +272,9 @@ class SqliteStore:
 
     async def find(self, tenant: str, query: EntityQuery, *, offset: int, limit: int, count: bool) -> Page:
         plan = translate(tenant, query)
-        where = f"e.tenant = ? AND {plan.where}"
+        # With a driving condition, the tenant is checked on the candidates ("+" keeps the planner
+        # from scanning the whole tenant through the (tenant, id) index instead).
+        where = f"+e.tenant = ? AND {plan.where}" if plan.where != "1" else "e.tenant = ?"
         params = [tenant, *plan.params]
 
         def op(conn: sqlite3.Connection) -> Page:
@@ -275,17 +282,17 @@ class SqliteStore:
                 # Sort and cut the ids first, then read only the page's documents.
                 rows = conn.execute(
                     f"SELECT doc FROM entities WHERE tenant = ? AND id IN"
-                    f" (SELECT e.id FROM entities e WHERE {where} ORDER BY e.id LIMIT ? OFFSET ?) ORDER BY id",
+                    f" (SELECT e.id FROM entities e WHERE {where} ORDER BY e.rowid LIMIT ? OFFSET ?) ORDER BY rowid",
                     (tenant, *params, limit, offset),
                 ).fetchall()
                 total = None
                 if count:
                     total = conn.execute(f"SELECT count(*) FROM entities e WHERE {where}", params).fetchone()[0]
                 return Page([orjson.loads(r[0]) for r in rows], total)
-            # Candidates in id order, checked one by one with the reference semantics.
+            # Candidates in creation (rowid) order, checked one by one with the reference semantics.
             docs: list[Doc] = []
             seen = 0
-            cursor = conn.execute(f"SELECT e.doc FROM entities e WHERE {where} ORDER BY e.id", params)
+            cursor = conn.execute(f"SELECT e.doc FROM entities e WHERE {where} ORDER BY e.rowid", params)
             while batch := cursor.fetchmany(256):
                 for (text,) in batch:
                     doc = orjson.loads(text)
@@ -304,7 +311,8 @@ class SqliteStore:
         return await self._scan(
             lambda c: dict(
                 c.execute(
-                    "SELECT type, count(*) FROM entity_types WHERE tenant = ? GROUP BY type ORDER BY type",
+                    "SELECT t.type, count(*) FROM entity_types t JOIN entities e ON e.rowid = t.eid"
+                    " WHERE e.tenant = ? GROUP BY t.type ORDER BY t.type",
                     (tenant,),
                 ).fetchall()
             )
@@ -312,24 +320,24 @@ class SqliteStore:
 
     async def attributes(self, tenant: str, entity_type: str | None = None) -> list[AttributeUse]:
         sql = (
-            "SELECT a.attr, a.kind, t.type, a.instances, a.id FROM entity_attrs a"
-            " JOIN entity_types t ON t.tenant = a.tenant AND t.id = a.id WHERE a.tenant = ?"
+            "SELECT a.attr, a.kind, t.type, a.instances, a.eid FROM entity_attrs a"
+            " JOIN entity_types t ON t.eid = a.eid JOIN entities e ON e.rowid = a.eid WHERE e.tenant = ?"
         )
         params: list[str] = [tenant]
         if entity_type is not None:
-            sql += " AND a.id IN (SELECT id FROM entity_types WHERE tenant = ? AND type = ?)"
-            params += [tenant, entity_type]
+            sql += " AND a.eid IN (SELECT eid FROM entity_types WHERE type = ?)"
+            params += [entity_type]
 
         def op(conn: sqlite3.Connection) -> list[AttributeUse]:
             kinds: dict[str, set[str]] = {}
             types: dict[str, set[str]] = {}
-            instances: dict[tuple[str, str, str], int] = {}
+            instances: dict[tuple[str, str, int], int] = {}
             for attr, kind, type_iri, n, entity_id in conn.execute(sql, params):
                 kinds.setdefault(attr, set()).add(kind)
                 types.setdefault(attr, set()).add(type_iri)
                 instances[(attr, kind, entity_id)] = n
             totals: dict[str, int] = {}
-            entities: dict[str, set[str]] = {}
+            entities: dict[str, set[int]] = {}
             for (attr, _, entity_id), n in instances.items():
                 totals[attr] = totals.get(attr, 0) + n
                 entities.setdefault(attr, set()).add(entity_id)

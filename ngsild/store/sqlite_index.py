@@ -15,87 +15,78 @@ import orjson
 
 from ngsild.model import Doc
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
+# Side rows are keyed by the entity row's integer rowid (``eid``): small keys, and new entities
+# append at the right edge of every by-entity b-tree instead of dirtying random pages. Tenants are
+# not repeated here: every query joins back to ``entities``, which holds the tenant.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entity_types (
-    tenant TEXT NOT NULL,
-    id     TEXT NOT NULL,
-    type   TEXT NOT NULL,
-    PRIMARY KEY (tenant, id, type)
+    eid  INTEGER NOT NULL,
+    type TEXT    NOT NULL,
+    PRIMARY KEY (eid, type)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS entity_types_by_type ON entity_types (tenant, type, id);
+CREATE INDEX IF NOT EXISTS entity_types_by_type ON entity_types (type, eid);
 CREATE TABLE IF NOT EXISTS entity_attrs (
-    tenant    TEXT    NOT NULL,
-    id        TEXT    NOT NULL,
+    eid       INTEGER NOT NULL,
     attr      TEXT    NOT NULL,
     kind      TEXT    NOT NULL,
     instances INTEGER NOT NULL,
-    PRIMARY KEY (tenant, id, attr, kind)
+    PRIMARY KEY (eid, attr, kind)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS entity_attrs_by_attr ON entity_attrs (tenant, attr, id);
+CREATE INDEX IF NOT EXISTS entity_attrs_by_attr ON entity_attrs (attr, eid);
 -- Scalar values of top-level attributes (numbers in num, strings in txt; no declared type, so
 -- integers stay exact). A query condition on them is a necessary condition, never the final word.
 CREATE TABLE IF NOT EXISTS attr_values (
-    tenant TEXT NOT NULL,
-    id     TEXT NOT NULL,
-    attr   TEXT NOT NULL,
+    eid  INTEGER NOT NULL,
+    attr TEXT    NOT NULL,
     num,
-    txt    TEXT
+    txt  TEXT
 );
--- (tenant, id, attr) so that a per-candidate check is an equality lookup, never a value range scan.
-DROP INDEX IF EXISTS attr_values_by_entity;
-CREATE INDEX IF NOT EXISTS attr_values_by_entity_attr ON attr_values (tenant, id, attr);
-CREATE INDEX IF NOT EXISTS attr_values_by_num ON attr_values (tenant, attr, num) WHERE num IS NOT NULL;
-CREATE INDEX IF NOT EXISTS attr_values_by_txt ON attr_values (tenant, attr, txt) WHERE txt IS NOT NULL;
+CREATE INDEX IF NOT EXISTS attr_values_by_entity ON attr_values (eid, attr);
+CREATE INDEX IF NOT EXISTS attr_values_by_num ON attr_values (attr, num) WHERE num IS NOT NULL;
+CREATE INDEX IF NOT EXISTS attr_values_by_txt ON attr_values (attr, txt) WHERE txt IS NOT NULL;
 -- Bounding boxes of GeoProperty values, for geo-queries.
-CREATE VIRTUAL TABLE IF NOT EXISTS geo_boxes USING rtree(box, min_x, max_x, min_y, max_y, +tenant, +attr, +id);
+CREATE VIRTUAL TABLE IF NOT EXISTS geo_boxes USING rtree(box, min_x, max_x, min_y, max_y, +attr, +eid);
 CREATE TABLE IF NOT EXISTS geo_box_owners (
-    tenant TEXT NOT NULL,
-    id     TEXT NOT NULL,
-    box    INTEGER NOT NULL,
-    PRIMARY KEY (tenant, id, box)
+    eid INTEGER NOT NULL,
+    box INTEGER NOT NULL,
+    PRIMARY KEY (eid, box)
 ) WITHOUT ROWID;
 """
+_OLD_TABLES = ("entity_types", "entity_attrs", "attr_values", "geo_boxes", "geo_box_owners")
 
 
-def index(conn: sqlite3.Connection, tenant: str, doc: Doc) -> None:
-    """Add the side rows of a newly stored document."""
-    entity_id = doc["id"]
-    conn.executemany(
-        "INSERT INTO entity_types (tenant, id, type) VALUES (?, ?, ?)",
-        [(tenant, entity_id, t) for t in doc["type"]],
-    )
+def index(conn: sqlite3.Connection, eid: int, doc: Doc) -> None:
+    """Add the side rows of a newly stored document (entity row ``eid``)."""
+    conn.executemany("INSERT INTO entity_types (eid, type) VALUES (?, ?)", [(eid, t) for t in doc["type"]])
     kinds: Counter[tuple[str, str]] = Counter()
     for attr, insts in doc["attrs"].items():
         for inst in insts:
             kinds[(attr, inst["type"])] += 1
     conn.executemany(
-        "INSERT INTO entity_attrs (tenant, id, attr, kind, instances) VALUES (?, ?, ?, ?, ?)",
-        [(tenant, entity_id, attr, kind, n) for (attr, kind), n in kinds.items()],
+        "INSERT INTO entity_attrs (eid, attr, kind, instances) VALUES (?, ?, ?, ?)",
+        [(eid, attr, kind, n) for (attr, kind), n in kinds.items()],
     )
-    values = [(tenant, entity_id, attr, num, txt) for attr, num, txt in _scalars(doc)]
+    values = [(eid, attr, num, txt) for attr, num, txt in _scalars(doc)]
     if values:
-        conn.executemany("INSERT INTO attr_values (tenant, id, attr, num, txt) VALUES (?, ?, ?, ?, ?)", values)
+        conn.executemany("INSERT INTO attr_values (eid, attr, num, txt) VALUES (?, ?, ?, ?)", values)
     for attr, box in _boxes(doc):
         cursor = conn.execute(
-            "INSERT INTO geo_boxes (min_x, max_x, min_y, max_y, tenant, attr, id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (*box, tenant, attr, entity_id),
+            "INSERT INTO geo_boxes (min_x, max_x, min_y, max_y, attr, eid) VALUES (?, ?, ?, ?, ?, ?)", (*box, attr, eid)
         )
-        conn.execute(
-            "INSERT INTO geo_box_owners (tenant, id, box) VALUES (?, ?, ?)", (tenant, entity_id, cursor.lastrowid)
-        )
+        conn.execute("INSERT INTO geo_box_owners (eid, box) VALUES (?, ?)", (eid, cursor.lastrowid))
 
 
-def unindex(conn: sqlite3.Connection, tenant: str, entity_id: str) -> None:
+def unindex(conn: sqlite3.Connection, eid: int) -> None:
     """Remove the side rows of a document about to be replaced or deleted."""
-    conn.execute("DELETE FROM entity_types WHERE tenant = ? AND id = ?", (tenant, entity_id))
-    conn.execute("DELETE FROM entity_attrs WHERE tenant = ? AND id = ?", (tenant, entity_id))
-    conn.execute("DELETE FROM attr_values WHERE tenant = ? AND id = ?", (tenant, entity_id))
-    boxes = conn.execute("SELECT box FROM geo_box_owners WHERE tenant = ? AND id = ?", (tenant, entity_id)).fetchall()
+    conn.execute("DELETE FROM entity_types WHERE eid = ?", (eid,))
+    conn.execute("DELETE FROM entity_attrs WHERE eid = ?", (eid,))
+    conn.execute("DELETE FROM attr_values WHERE eid = ?", (eid,))
+    boxes = conn.execute("SELECT box FROM geo_box_owners WHERE eid = ?", (eid,)).fetchall()
     if boxes:
         conn.executemany("DELETE FROM geo_boxes WHERE box = ?", boxes)
-        conn.execute("DELETE FROM geo_box_owners WHERE tenant = ? AND id = ?", (tenant, entity_id))
+        conn.execute("DELETE FROM geo_box_owners WHERE eid = ?", (eid,))
 
 
 _SCALAR_KINDS = {
@@ -158,15 +149,19 @@ def _positions(coordinates: object, xs: list[float], ys: list[float]) -> None:
 
 
 def migrate(conn: sqlite3.Connection) -> None:
-    """Create the side tables, and fill them for documents stored by an older schema."""
-    conn.executescript(SCHEMA)
+    """Create the side tables, and rebuild them for documents stored by an older schema."""
     row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    if row is not None and int(row[0]) >= SCHEMA_VERSION:
+    version = int(row[0]) if row is not None else 0
+    if version >= SCHEMA_VERSION:
+        conn.executescript(SCHEMA)
         return
     conn.execute("BEGIN IMMEDIATE")
-    for tenant, text in conn.execute("SELECT tenant, doc FROM entities").fetchall():
-        doc = orjson.loads(text)
-        unindex(conn, tenant, doc["id"])
-        index(conn, tenant, doc)
+    for table in _OLD_TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+    conn.execute("COMMIT")
+    conn.executescript(SCHEMA)
+    conn.execute("BEGIN IMMEDIATE")
+    for eid, text in conn.execute("SELECT rowid, doc FROM entities").fetchall():
+        index(conn, eid, orjson.loads(text))
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
     conn.execute("COMMIT")

@@ -5,7 +5,7 @@ down as *necessary* conditions; unless the SQL alone decides the answer, the sto
 
 Plan shape: of the top-level conditions, the most selective one drives the query as
 ``e.id IN (subquery)`` (an index range gives the candidate ids); every other one is checked per
-candidate as a correlated ``EXISTS`` on the side table's (tenant, id) key, so no large id set is
+candidate as a correlated ``EXISTS`` on the side table's entity key, so no large id set is
 ever materialised.
 """
 
@@ -39,7 +39,7 @@ _SQL_OPS = {Op.GT: ">", Op.GE: ">=", Op.LT: "<", Op.LE: "<="}
 
 # Per-candidate checks must look rows up by entity: without statistics the planner would otherwise
 # prefer a value-range index and scan half the table for every candidate.
-_BY_ENTITY = {"attr_values": " INDEXED BY attr_values_by_entity_attr"}
+_BY_ENTITY = {"attr_values": " INDEXED BY attr_values_by_entity"}
 
 # Rank: lower is more selective and drives the query.
 _IDS, _EQUALITY, _GEO, _TYPE, _RANGE, _EXISTENCE, _COMPOUND = range(7)
@@ -71,12 +71,11 @@ class _Plan:
     exact: bool = True
 
     def side(self, table: str, where: str, values: list[Any], *, exact: bool, rank: int) -> _Cond:
-        """A condition ``where`` on rows of a side table keyed by (tenant, id)."""
+        """A condition ``where`` on rows of a side table keyed by the entity rowid (eid)."""
         return _Cond(
-            f"e.id IN (SELECT id FROM {table} WHERE tenant = ? AND {where})",
-            [self.tenant, *values],
-            f"EXISTS (SELECT 1 FROM {table} s{_BY_ENTITY.get(table, '')}"
-            f" WHERE s.tenant = e.tenant AND s.id = e.id AND {where})",
+            f"e.rowid IN (SELECT eid FROM {table} WHERE {where})",
+            list(values),
+            f"EXISTS (SELECT 1 FROM {table} s{_BY_ENTITY.get(table, '')} WHERE s.eid = e.rowid AND {where})",
             list(values),
             exact,
             rank,
@@ -246,10 +245,10 @@ def _geo(plan: _Plan, query: GeoQuery) -> _Cond:
     boxes = "min_x <= ? AND max_x >= ? AND min_y <= ? AND max_y >= ?"
     values = [max_x, min_x, max_y, min_y]
     return _Cond(
-        f"e.id IN (SELECT id FROM geo_boxes WHERE {boxes} AND tenant = ? AND attr = ?)",
-        [*values, plan.tenant, query.geoproperty],
+        f"e.rowid IN (SELECT eid FROM geo_boxes WHERE {boxes} AND attr = ?)",
+        [*values, query.geoproperty],
         "EXISTS (SELECT 1 FROM geo_box_owners o JOIN geo_boxes b ON b.box = o.box"
-        " WHERE o.tenant = e.tenant AND o.id = e.id AND b.attr = ?"
+        " WHERE o.eid = e.rowid AND b.attr = ?"
         " AND b.min_x <= ? AND b.max_x >= ? AND b.min_y <= ? AND b.max_y >= ?)",
         [query.geoproperty, *values],
         exact=False,
