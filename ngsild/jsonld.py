@@ -192,6 +192,7 @@ class _Definer:
         definition = self.local[name]
         if definition is None:
             self.defined[name] = None  # an explicit null removes the term
+            self.defining.discard(name)
             return None
         raw_id = definition if isinstance(definition, str) else definition.get("@id")
         if isinstance(raw_id, str) and raw_id != name:

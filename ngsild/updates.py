@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ngsild.errors import BadRequestData, ResourceNotFound
-from ngsild.model import KIND_BY_NAME, NGSI_LD, NULL, VALUE_MEMBER, VALUE_MEMBERS, AttrKind, Doc
+from ngsild.model import KIND_BY_NAME, NGSI_LD, NULL, VALUE_MEMBER, VALUE_MEMBERS, Doc
 from ngsild.validate import is_null_instance
 
 SCOPE_IRI = NGSI_LD + "scope"
@@ -364,7 +364,3 @@ def delete_attribute(old: Doc, iri: str, *, dataset: str | None, delete_all: boo
     if not doc["attrs"][iri]:
         del doc["attrs"][iri]
     return _touch(doc, now)
-
-
-def kind_of(inst: Doc) -> AttrKind:
-    return KIND_BY_NAME[inst["type"]]
