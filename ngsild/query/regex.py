@@ -203,8 +203,12 @@ class _Parser:
         pieces: list[_Fragment] = []
         while (ch := self.peek()) is not None and ch not in "|)":
             pieces.append(self.repetition())
+        return self.chain(pieces)
+
+    def chain(self, pieces: list[_Fragment]) -> _Fragment:
+        """The fragments one after the other; no fragment at all matches the empty string."""
         if not pieces:
-            empty = self.state(_SPLIT)  # matches the empty string
+            empty = self.state(_SPLIT)
             return _Fragment(empty, [(empty, 1), (empty, 2)])
         result = pieces[0]
         for piece in pieces[1:]:
@@ -214,13 +218,10 @@ class _Parser:
 
     def repetition(self) -> _Fragment:
         start = self.pos
-        atom_text_start = self.pos
         fragment = self.atom()
-        atom_end = self.pos
         while (self.peek() or "") in ("*", "+", "?", "{"):
             low, high = self.quantifier()
-            fragment = self.repeat(fragment, low, high, atom_text_start, atom_end)
-            atom_text_start, atom_end = start, self.pos
+            fragment = self.repeat(fragment, low, high, start)
         return fragment
 
     def quantifier(self) -> tuple[int, int | None]:
@@ -246,7 +247,7 @@ class _Parser:
         self.pos = close + 1
         return low, high
 
-    def repeat(self, fragment: _Fragment, low: int, high: int | None, start: int, end: int) -> _Fragment:
+    def repeat(self, fragment: _Fragment, low: int, high: int | None, start: int) -> _Fragment:
         """Copies of the atom for the mandatory part, then optional copies or a loop."""
 
         def copy() -> _Fragment:
@@ -272,14 +273,7 @@ class _Parser:
                 first = False
                 split = self.state(_SPLIT, out=body.start)
                 pieces.append(_Fragment(split, [(split, 2), *body.ends]))
-        if not pieces:
-            empty = self.state(_SPLIT)
-            return _Fragment(empty, [(empty, 1), (empty, 2)])
-        result = pieces[0]
-        for piece in pieces[1:]:
-            self.patch(result, piece.start)
-            result = _Fragment(result.start, piece.ends)
-        return result
+        return self.chain(pieces)
 
     def atom(self) -> _Fragment:
         ch = self.peek()
