@@ -20,7 +20,7 @@ from ngsild.http.negotiation import (
 )
 from ngsild.http.representation import Shape, entities_response, shape_of
 from ngsild.model import API_ROOT
-from ngsild.query.params import PageRequest, entity_query, page_request, query_from_body
+from ngsild.query.params import PageRequest, entity_query, ordering, page_request, query_from_body
 from ngsild.services import entities
 from ngsild.store.port import Page
 
@@ -32,11 +32,9 @@ QUERY_PARAMS = frozenset(
         "orderGeometry", "expandValues", "jsonKeys", "splitEntities", "entityMap", "entityMapLifetime",
     }
 )  # fmt: skip
-POST_QUERY_PARAMS = frozenset({"limit", "offset", "count", "format", "options", "local"})
+ORDER_PARAMS = frozenset({"orderBy", "collation", "orderFrom", "orderGeometry"})
+POST_QUERY_PARAMS = frozenset({"limit", "offset", "count", "format", "options", "local", "expandValues", "jsonKeys"})
 _UNSUPPORTED = {
-    "orderBy": "ordering (orderBy)",
-    "expandValues": "expandValues",
-    "jsonKeys": "jsonKeys",
     "entityMap": "EntityMaps",
     "splitEntities": "splitEntities",
 }
@@ -58,23 +56,25 @@ async def query_entities(request: Request, path: dict[str, str], query: Query) -
     ctx = await context_for_read(request, broker, geo=True)
     shape = shape_of(query, ctx)
     entity_query_ = entity_query(query, ctx.tm.expand)
+    order = ordering(query, ctx.tm.expand)
     page = page_request(query, default_limit=broker.settings.default_limit, max_limit=broker.settings.max_limit)
-    result = await entities.query_entities(broker, ctx.tenant, entity_query_, page)
+    result = await entities.query_entities(broker, ctx.tenant, entity_query_, page, order)
     return _respond(request, ctx, result, shape, page, query, f"{API_ROOT}/entities")
 
 
 async def post_query(request: Request, path: dict[str, str], query: Query) -> Response:
-    check_params(query, POST_QUERY_PARAMS)
+    check_params(query, POST_QUERY_PARAMS | ORDER_PARAMS)
     broker = broker_of(request)
     media_type = negotiate(request, geo=True)
     body, body_ctx = await body_with_context(request, broker)
     ctx = RequestContext(body_ctx.tenant, body_ctx.tm, body_ctx.context, media_type)
-    entity_query_, body_params = query_from_body(body, ctx.tm.expand)
+    entity_query_, body_params = query_from_body(body, ctx.tm.expand, query)
     params = {**body_params, **query}
     _refuse_unsupported(params)
     shape = shape_of(params, ctx)
+    order = ordering(query, ctx.tm.expand)
     page = page_request(query, default_limit=broker.settings.default_limit, max_limit=broker.settings.max_limit)
-    result = await entities.query_entities(broker, ctx.tenant, entity_query_, page)
+    result = await entities.query_entities(broker, ctx.tenant, entity_query_, page, order)
     return _respond(request, ctx, result, shape, page, query, f"{API_ROOT}/entityOperations/query")
 
 

@@ -73,12 +73,14 @@ class Path:
 @dataclass(frozen=True, slots=True)
 class Compare:
     """``path op value``: ``value`` is one literal, a tuple (value list) or a Range (== and != only).
-    ``vocab`` holds the string literals expanded with the request context, for VocabProperties."""
+    ``vocab`` holds the string literals expanded with the request context, for VocabProperties (and
+    for any attribute that ``expandValues`` names)."""
 
     path: Path
     op: Op
     value: Literal | tuple[Literal, ...] | Range
     vocab: tuple[str, ...] = ()
+    expanded: bool = False  # expandValues named the attribute: ``vocab`` applies whatever its kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,3 +182,33 @@ class EntityQuery:
     scope: ScopeQuery | None = None
     geo: GeoQuery | None = None
     selectors: tuple[EntitySelector, ...] = ()  # POST query: the entity matches at least one of them
+
+
+class Direction(StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+    DIST_ASC = "dist-asc"
+    DIST_DESC = "dist-desc"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderKey:
+    """One ordering term (§5.8): an attribute path, or the entity's ``id``, ``type`` or ``scope``."""
+
+    direction: Direction
+    path: Path | None = None
+    member: str | None = None  # "id", "type" or "scope" when ``path`` is None
+
+
+@dataclass(frozen=True, slots=True)
+class Ordering:
+    """``orderBy`` with its ``collation`` (a BCP 47 tag) and, for distance terms, the ``orderFrom``
+    geometry. Ties keep creation order, so pages stay stable."""
+
+    keys: tuple[OrderKey, ...]
+    collation: str = "und"
+    origin: tuple[str, Coordinates] | None = None  # (geometry type, coordinates)
+
+    def origin_geometry(self) -> dict[str, object]:
+        assert self.origin is not None
+        return {"type": self.origin[0], "coordinates": _as_lists(self.origin[1])}

@@ -82,22 +82,23 @@ def q_matches(node: Q, doc: Doc) -> bool:
         case Or(terms):
             return any(q_matches(t, doc) for t in terms)
         case Exists(path, negated):
-            found = any(True for _ in _targets(path, doc))
+            found = any(True for _ in targets(path, doc))
             return found != negated
         case Compare():
             return _compare(node, doc)
         case Pattern(path, regex, negated):
             return any(
                 isinstance(text, str) and regex.search(text) != negated
-                for target, kind in _targets(path, doc)
+                for target, kind in targets(path, doc)
                 if kind not in _EQUALITY_ONLY
                 for text in _elements(target)
             )
     assert_never(node)
 
 
-def _targets(path: Path, doc: Doc) -> Iterator[tuple[Any, str]]:
-    """Every value the path reaches, with the kind of the attribute it comes from."""
+def targets(path: Path, doc: Doc) -> Iterator[tuple[Any, str]]:
+    """Every value the path reaches, with the kind of the attribute it comes from ("member" for
+    members such as observedAt), instances in stored order."""
     insts = doc["attrs"].get(path.attr.iri, ())
     if not insts and path.attr.name in _ENTITY_MEMBERS and not path.members and path.attr.name in doc:
         yield doc[path.attr.name], "member"
@@ -167,7 +168,7 @@ def _elements(target: Any) -> list[Any]:
 
 
 def _compare(node: Compare, doc: Doc) -> bool:
-    for target, kind in _targets(node.path, doc):
+    for target, kind in targets(node.path, doc):
         equal = _equals_any(node, target, kind)
         if node.op is Op.EQ and equal:
             return True
@@ -188,7 +189,7 @@ def _equals_any(node: Compare, target: Any, kind: str) -> bool:
     if isinstance(value, Range):
         return any(_ordered(Op.GE, e, value.low) and _ordered(Op.LE, e, value.high) for e in elements)
     candidates = value if isinstance(value, tuple) else (value,)
-    if kind == "VocabProperty":
+    if kind == "VocabProperty" or node.expanded:
         return any(e in node.vocab or e in candidates for e in elements)
     return any(_equal(e, c) for e in elements for c in candidates)
 

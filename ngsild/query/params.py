@@ -10,9 +10,11 @@ from typing import Any
 
 from ngsild.errors import BadRequestData, TooManyResults
 from ngsild.model import NGSI_LD, is_name, is_uri
-from ngsild.query.ast import And, EntityQuery, EntitySelector, Or, Q, TypeSelector
+from ngsild.query import collation
+from ngsild.query.ast import And, Direction, EntityQuery, EntitySelector, Or, Ordering, Q, TypeSelector
 from ngsild.query.qlang import (
     parse_geo_query,
+    parse_order_by,
     parse_projection,
     parse_q,
     parse_scope_query,
@@ -87,7 +89,10 @@ def entity_query(params: Mapping[str, str], expand: Expand, selectors: tuple[Ent
     if raw_type == "*" and local == "false":
         raise BadRequestData("type=* means local=true and cannot be combined with local=false")
     geo_given = any(n in params for n in ("georel", "geometry", "coordinates"))
-    q = parse_q(params["q"], expand) if "q" in params else None
+    q = None
+    if "q" in params:
+        expand_values, json_keys = _name_set(params, "expandValues"), _name_set(params, "jsonKeys")
+        q = parse_q(params["q"], expand, expand_values=expand_values, json_keys=json_keys)
     attrs = None
     if "attrs" in params:
         attrs = frozenset(expand(n) for n in parse_projection(params["attrs"], "attrs"))
@@ -115,6 +120,28 @@ def entity_query(params: Mapping[str, str], expand: Expand, selectors: tuple[Ent
     )
 
 
+def _name_set(params: Mapping[str, str], parameter: str) -> frozenset[str]:
+    return frozenset(parse_projection(params[parameter], parameter)) if parameter in params else frozenset()
+
+
+def ordering(params: Mapping[str, str], expand: Expand) -> Ordering | None:
+    """orderBy with collation, orderFrom and orderGeometry (§5.8); None keeps creation order."""
+    tag = collation.check(params.get("collation", "und"))
+    if "orderBy" not in params:
+        return None
+    keys = parse_order_by(params["orderBy"], expand)
+    if not any(k.direction in (Direction.DIST_ASC, Direction.DIST_DESC) for k in keys):
+        return Ordering(keys, tag)
+    if "orderFrom" not in params:
+        raise BadRequestData("orderBy with dist-asc or dist-desc needs orderFrom, the coordinates to measure from")
+    shape_name = params.get("orderGeometry", "Point")
+    try:  # the same checks as a geo-query's geometry, with a relation that needs no distance
+        origin = parse_geo_query("intersects", shape_name, params["orderFrom"], None, expand)
+    except BadRequestData as exc:
+        raise BadRequestData(f"orderFrom/orderGeometry: {exc.detail}") from None
+    return Ordering(keys, tag, (origin.geometry_type, origin.coordinates))
+
+
 _SYSTEM_NAMES = frozenset({"createdAt", "modifiedAt", "deletedAt", "observedAt", "expiresAt"})
 _SYSTEM_IRIS = frozenset(NGSI_LD + n for n in _SYSTEM_NAMES) | _SYSTEM_NAMES
 
@@ -126,10 +153,16 @@ def _q_names(node: Q) -> set[str]:
     return {node.path.attr.name}
 
 
-def query_from_body(body: Any, expand: Expand) -> tuple[EntityQuery, dict[str, str]]:
+def query_from_body(
+    body: Any, expand: Expand, url_params: Mapping[str, str] | None = None
+) -> tuple[EntityQuery, dict[str, str]]:
     """A Query object (POST /entityOperations/query, §5.2.23): the EntityQuery, and the body's
-    representation members (pick, omit, lang, datasetId, ...) as GET-style parameters."""
+    representation members (pick, omit, lang, datasetId, ...) as GET-style parameters.
+    ``expandValues`` and ``jsonKeys`` come from the URL."""
     params = query_body_params(body)
+    for name in ("expandValues", "jsonKeys"):
+        if url_params and name in url_params:
+            params[name] = url_params[name]
     selectors = tuple(
         EntitySelector(
             ids=_ids(s["id"]) if "id" in s else None,

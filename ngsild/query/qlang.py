@@ -15,12 +15,14 @@ from ngsild.query.ast import (
     And,
     Compare,
     Coordinates,
+    Direction,
     Exists,
     GeoQuery,
     GeoRel,
     Literal,
     Op,
     Or,
+    OrderKey,
     Path,
     Pattern,
     Q,
@@ -138,8 +140,15 @@ _NAME_CHARS = re.compile(r"[^\s.\[\]{}();|,=!<>~\"]+")
 
 
 class _QParser:
-    def __init__(self, text: str, expand: Expand) -> None:
+    def __init__(
+        self,
+        text: str,
+        expand: Expand,
+        expand_values: frozenset[str] = frozenset(),
+        json_keys: frozenset[str] = frozenset(),
+    ) -> None:
         self.text, self.expand, self.pos = text, expand, 0
+        self.expand_values, self.json_keys = expand_values, json_keys
 
     def error(self, message: str, position: int | None = None) -> BadRequestData:
         return _syntax(self.text, self.pos if position is None else position, message)
@@ -276,7 +285,7 @@ class _QParser:
             if op not in (Op.EQ, Op.NE):
                 raise self.error(f"a value list needs == or !=, not {op}", start)
             values = tuple(_literal(item, start, self.text) for item in items)
-            return Compare(path, op, values, self.vocab(values))
+            return Compare(path, op, values, self.vocab(values), self.expanded(path))
         bounds = _split_outside_quotes(raw, "..")
         if len(bounds) == 2 and all(bounds) and op in (Op.EQ, Op.NE):
             low, high = (_literal(b, start, self.text) for b in bounds)
@@ -286,10 +295,15 @@ class _QParser:
         value = _literal(raw, start, self.text)
         if op not in (Op.EQ, Op.NE) and not _comparable(value):
             raise self.error(f"{op} needs a number, a quoted string or a date/time, not {raw!r}", start)
-        return Compare(path, op, value, self.vocab((value,)))
+        return Compare(path, op, value, self.vocab((value,)), self.expanded(path))
 
     def vocab(self, values: tuple[Literal, ...]) -> tuple[str, ...]:
         return tuple(self.expand(v) for v in values if isinstance(v, str) and is_name(v))
+
+    def expanded(self, path: Path) -> bool:
+        # jsonKeys: the value is plain JSON, compared as written even when expandValues names it too.
+        # (Keys inside values are matched as stored or as written in any case, see match._descend.)
+        return path.attr.name in self.expand_values and path.attr.name not in self.json_keys
 
 
 def _comparable(value: Literal) -> bool:
@@ -329,13 +343,66 @@ def _split_outside_quotes(text: str, separator: str) -> list[str]:
         start = end + len(separator)
 
 
-def parse_q(text: str, expand: Expand) -> Q:
-    """The NGSI-LD Query Language (§4.9); names expanded with ``expand``."""
+def parse_q(
+    text: str, expand: Expand, *, expand_values: frozenset[str] = frozenset(), json_keys: frozenset[str] = frozenset()
+) -> Q:
+    """The NGSI-LD Query Language (§4.9); names expanded with ``expand``. String values compared
+    with an attribute named in ``expand_values`` also match in their expanded form, unless
+    ``json_keys`` names it as plain JSON (§4.9)."""
     if not text:
         raise BadRequestData("q is empty")
     if len(text) > MAX_QUERY_LENGTH:
         raise BadRequestData(f"q is longer than {MAX_QUERY_LENGTH} characters")
-    return _QParser(text, expand).parse()
+    return _QParser(text, expand, expand_values, json_keys).parse()
+
+
+def parse_path(text: str, expand: Expand, parameter: str) -> Path:
+    """One attribute path as q writes it (``name.sub[key]``), standing alone."""
+    parser = _QParser(text, expand)
+    try:
+        path = parser.path()
+    except BadRequestData:
+        raise BadRequestData(f"{parameter}: {text!r} is not an attribute path") from None
+    if parser.pos != len(text):
+        raise BadRequestData(f"{parameter}: {text!r} is not an attribute path (unexpected {parser.peek()!r})")
+    return path
+
+
+# ---- orderBy (§5.8) --------------------------------------------------------------------------------
+
+_ENTITY_ORDER_MEMBERS = frozenset({"id", "type", "scope"})
+
+
+def parse_order_by(text: str, expand: Expand) -> tuple[OrderKey, ...]:
+    """``name,age;desc``, ``address[city]``, ``location;dist-asc``: terms applied in sequence."""
+    if not text:
+        raise BadRequestData("orderBy is empty")
+    keys = []
+    for term in _split_outside_brackets(text, ","):
+        name, _, direction_text = term.partition(";")
+        try:
+            direction = Direction(direction_text or "asc")
+        except ValueError:
+            allowed = ", ".join(d.value for d in Direction)
+            raise BadRequestData(f"orderBy={text!r}: unknown direction {direction_text!r}; use {allowed}") from None
+        if name in _ENTITY_ORDER_MEMBERS:
+            if direction in (Direction.DIST_ASC, Direction.DIST_DESC):
+                raise BadRequestData(f"orderBy={text!r}: {direction} orders by a GeoProperty, not by {name}")
+            keys.append(OrderKey(direction, member=name))
+        else:
+            keys.append(OrderKey(direction, path=parse_path(name, expand, f"orderBy={text!r}")))
+    return tuple(keys)
+
+
+def _split_outside_brackets(text: str, separator: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for index, ch in enumerate(text):
+        depth += (ch == "[") - (ch == "]")
+        if ch == separator and depth == 0:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
 
 
 # ---- scopeQ ----------------------------------------------------------------------------------------

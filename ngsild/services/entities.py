@@ -13,7 +13,7 @@ from ngsild import updates, validate
 from ngsild.errors import BadRequestData, Conflict, NonexistentTenant, ResourceNotFound, RevisionConflict
 from ngsild.jsonld import TermMap
 from ngsild.model import Change, Doc
-from ngsild.query.ast import EntityQuery, TypeSelector
+from ngsild.query.ast import EntityQuery, Ordering, TypeSelector
 from ngsild.query.match import types_match
 from ngsild.query.params import PageRequest
 from ngsild.services.broker import Broker
@@ -42,10 +42,13 @@ async def create_entity(broker: Broker, tenant: str, payload: Any, tm: TermMap) 
     return str(doc["id"])
 
 
-async def query_entities(broker: Broker, tenant: str, query: EntityQuery, page: PageRequest) -> Page:
-    """Query Entities (§5.7.2): one page of local matches in creation order, with the total when asked."""
+async def query_entities(
+    broker: Broker, tenant: str, query: EntityQuery, page: PageRequest, order: Ordering | None = None
+) -> Page:
+    """Query Entities (§5.7.2): one page of local matches, in creation order unless ``order`` is
+    given (§5.8), with the total when asked."""
     await require_tenant(broker, tenant)
-    return await broker.store.find(tenant, query, offset=page.offset, limit=page.limit, count=page.count)
+    return await broker.store.find(tenant, query, offset=page.offset, limit=page.limit, count=page.count, order=order)
 
 
 async def retrieve_entity(broker: Broker, tenant: str, entity_id: str, types: TypeSelector | None) -> Doc:

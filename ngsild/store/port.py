@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ngsild.model import Doc
-from ngsild.query.ast import EntityQuery
+from ngsild.query.ast import EntityQuery, Ordering
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +81,15 @@ class Store(Protocol):
         """
         ...
 
-    async def find(self, tenant: str, query: EntityQuery, *, offset: int, limit: int, count: bool) -> Page:
+    async def find(
+        self, tenant: str, query: EntityQuery, *, offset: int, limit: int, count: bool, order: Ordering | None = None
+    ) -> Page:
         """The documents that ``query.match.matches(query, doc)`` accepts, in creation order (the
-        order the entities were first stored; replacing one keeps its place),
+        order the entities were first stored; replacing one keeps its place) or as ``order`` asks,
         ``offset``/``limit`` applied, and the number of all matches when ``count`` is true.
 
         This is the reference contract the property tests check:
-        ``[d for d in all_in_creation_order if matches(query, d)][offset:offset + limit]``.
+        ``order.sort([d for d in all_in_creation_order if matches(query, d)])[offset:offset + limit]``.
         Creation order is what indexes deliver without a sort, and it is stable across pages.
         """
         ...

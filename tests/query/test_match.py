@@ -642,3 +642,29 @@ def test_entity_query_filters_are_anded() -> None:
     assert not matches(EntityQuery(attrs=frozenset({TM.expand("nope")})), shop)
     assert matches(EntityQuery(q=q("footfall>300"), types=parse_type_selector("Shop", TM.expand)), shop)
     assert not matches(EntityQuery(q=q("footfall>300"), types=parse_type_selector("Bar", TM.expand)), shop)
+
+
+# ---- expandValues and jsonKeys (§4.9) ---------------------------------------------------------------
+
+CATALOGUED = stored(
+    {
+        "category": {"type": "Property", "value": TM.expand("shop")},
+        "config": {"type": "Property", "value": {"mode": "eco"}},
+    }
+)
+EXPAND_CATEGORY = frozenset({"category"})
+
+
+def test_expand_values_also_matches_the_expanded_literal() -> None:
+    """A Property holding an IRI matches the short name only when expandValues names the attribute."""
+    assert not selects('category=="shop"', CATALOGUED)
+    assert q_matches(parse_q('category=="shop"', TM.expand, expand_values=EXPAND_CATEGORY), CATALOGUED)
+    assert q_matches(parse_q('category=="other","shop"', TM.expand, expand_values=EXPAND_CATEGORY), CATALOGUED)
+    assert not q_matches(parse_q('category!="shop"', TM.expand, expand_values=EXPAND_CATEGORY), CATALOGUED)
+
+
+def test_json_keys_compare_values_as_written() -> None:
+    """jsonKeys wins over expandValues; compound keys still reach into the value."""
+    node = parse_q('category=="shop"', TM.expand, expand_values=EXPAND_CATEGORY, json_keys=EXPAND_CATEGORY)
+    assert not q_matches(node, CATALOGUED)
+    assert q_matches(parse_q('config[mode]=="eco"', TM.expand, json_keys=frozenset({"config"})), CATALOGUED)

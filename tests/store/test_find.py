@@ -1,6 +1,6 @@
-"""store.find agrees with the reference semantics: for any entities and any query, the adapter returns
-``[d for d in all_in_creation_order if matches(query, d)][offset:offset + limit]`` and counts all of them,
-whatever it pushes down into SQL."""
+"""store.find agrees with the reference semantics: for any entities, query and ordering, the adapter
+returns ``sort([d for d in all_in_creation_order if matches(query, d)], order)[offset:offset + limit]``
+and counts all of them, whatever it pushes down into SQL."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ngsild.model import Doc
 from ngsild.query.ast import (
     And,
     Compare,
+    Direction,
     EntityQuery,
     EntitySelector,
     Exists,
@@ -23,6 +24,8 @@ from ngsild.query.ast import (
     GeoRel,
     Op,
     Or,
+    Ordering,
+    OrderKey,
     Range,
     ScopePattern,
     ScopeQuery,
@@ -33,6 +36,7 @@ from ngsild.query.ast import (
     Path as QPath,
 )
 from ngsild.query.match import matches
+from ngsild.query.order import sort
 from ngsild.query.regex import compile_regex
 from ngsild.store.sqlite import SqliteStore
 
@@ -141,12 +145,27 @@ queries = st.builds(
     ),
     selectors=st.lists(selectors, max_size=2).map(tuple),
 )
-pages = st.tuples(st.integers(0, 6), st.integers(0, 8), st.booleans())
+order_keys = st.sampled_from(
+    [
+        OrderKey(Direction.DESC, member="id"),
+        OrderKey(Direction.ASC, path=path(EX + "level")),
+        OrderKey(Direction.DESC, path=path(EX + "name")),
+        OrderKey(Direction.DIST_ASC, path=path("https://uri.etsi.org/ngsi-ld/location")),
+    ]
+)
+orderings = st.none() | st.builds(
+    Ordering, st.lists(order_keys, min_size=1, max_size=2).map(tuple), st.just("und"), st.just(("Point", (0.0, 0.0)))
+)
+pages = st.tuples(st.integers(0, 6), st.integers(0, 8), st.booleans(), orderings)
 
 
-def reference(docs: list[Doc], query: EntityQuery, offset: int, limit: int) -> tuple[list[str], int]:
-    selected = [d["id"] for d in docs if matches(query, d)]  # created in list order
-    return selected[offset : offset + limit], len(selected)
+def reference(
+    docs: list[Doc], query: EntityQuery, offset: int, limit: int, order: Ordering | None
+) -> tuple[list[str], int]:
+    selected = [d for d in docs if matches(query, d)]  # created in list order
+    if order is not None:
+        selected = sort(selected, order)
+    return [d["id"] for d in selected[offset : offset + limit]], len(selected)
 
 
 async def run_find(store: SqliteStore, docs: list[Doc], query: EntityQuery, page: tuple[int, int, bool]) -> None:
@@ -154,9 +173,9 @@ async def run_find(store: SqliteStore, docs: list[Doc], query: EntityQuery, page
     try:
         for doc in docs:
             await store.create("t", doc)
-        offset, limit, count = page
-        found = await store.find("t", query, offset=offset, limit=limit, count=count)
-        expected_ids, expected_total = reference(docs, query, offset, limit)
+        offset, limit, count, order = page
+        found = await store.find("t", query, offset=offset, limit=limit, count=count, order=order)
+        expected_ids, expected_total = reference(docs, query, offset, limit, order)
         assert [d["id"] for d in found.docs] == expected_ids
         assert found.total == (expected_total if count else None)
         assert all(d == next(x for x in docs if x["id"] == d["id"]) for d in found.docs)
