@@ -89,10 +89,8 @@ def entity_query(params: Mapping[str, str], expand: Expand, selectors: tuple[Ent
     if raw_type == "*" and local == "false":
         raise BadRequestData("type=* means local=true and cannot be combined with local=false")
     geo_given = any(n in params for n in ("georel", "geometry", "coordinates"))
-    q = None
-    if "q" in params:
-        expand_values, json_keys = _name_set(params, "expandValues"), _name_set(params, "jsonKeys")
-        q = parse_q(params["q"], expand, expand_values=expand_values, json_keys=json_keys)
+    expand_values, json_keys = _name_set(params, "expandValues"), _name_set(params, "jsonKeys")
+    q = parse_q(params["q"], expand, expand_values=expand_values, json_keys=json_keys) if "q" in params else None
     attrs = None
     if "attrs" in params:
         attrs = frozenset(expand(n) for n in parse_projection(params["attrs"], "attrs"))
