@@ -35,6 +35,17 @@ class Page:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredContext:
+    """A JSON-LD context the broker holds for clients (/jsonldContexts, §5.13): the value of its
+    ``@context`` member, its kind (Hosted or ImplicitlyCreated) and when it was added."""
+
+    local_id: str
+    kind: str
+    context: object
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
 class Stored:
     """A document as stored, with the revision a later ``replace`` must name."""
 
@@ -104,4 +115,16 @@ class Store(Protocol):
 
     async def count(self, tenant: str) -> int:
         """How many documents the tenant holds."""
+        ...
+
+    async def put_context(self, record: StoredContext) -> None:
+        """Store a context durably under its local id (replacing one with the same id)."""
+        ...
+
+    async def contexts(self) -> list[StoredContext]:
+        """Every stored context, oldest first (contexts are not per tenant)."""
+        ...
+
+    async def delete_context(self, local_id: str) -> bool:
+        """Remove a stored context. Returns whether there was one."""
         ...

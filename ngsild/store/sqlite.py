@@ -34,8 +34,8 @@ from ngsild.query.ast import EntityQuery, Ordering
 from ngsild.query.match import matches
 from ngsild.query.order import sort
 from ngsild.store import sqlite_index
-from ngsild.store.port import AttributeUse, Page, Stored
-from ngsild.store.sqlite_sql import translate
+from ngsild.store.port import AttributeUse, Page, Stored, StoredContext
+from ngsild.store.sqlite_sql import Translation, translate
 
 T = TypeVar("T")
 Op = Callable[[sqlite3.Connection], Any]
@@ -50,6 +50,12 @@ CREATE TABLE IF NOT EXISTS entities (
     doc      TEXT    NOT NULL,
     PRIMARY KEY (tenant, id)
 );
+CREATE TABLE IF NOT EXISTS contexts (
+    local_id   TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    context    TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 """
 _MAX_GROUP = 512
@@ -59,6 +65,40 @@ _STOP = object()
 
 def _dumps(doc: Doc) -> str:
     return orjson.dumps(doc).decode()
+
+
+def _documents(conn: sqlite3.Connection, eids: list[int]) -> list[Doc]:
+    """The documents of these entity rows, in rowid order."""
+    if not eids:
+        return []
+    marks = ", ".join("?" for _ in eids)
+    rows = conn.execute(f"SELECT doc FROM entities WHERE rowid IN ({marks}) ORDER BY rowid", eids)
+    return [orjson.loads(text) for (text,) in rows]
+
+
+# Choosing the source of candidates: the best-ranked one unless it is large and another is small.
+_SMALL_SOURCE = 2000  # candidates that any plan checks quickly
+_MUCH_SMALLER = 1000  # worth switching to
+
+
+def _source(conn: sqlite3.Connection, plan: Translation) -> int | None:
+    """The condition to list candidates from. Counts are capped, so choosing costs a few thousand
+    index entries at most: the best-ranked source is kept when it is small, else the smallest of
+    the others when one is much smaller (an equality source streams in rowid order and stops at
+    the page's end, so a large one is only slow when few of its candidates match)."""
+    options = plan.estimates()
+    if not options:
+        return None
+    (first, sql, params), *others = options
+    (size,) = conn.execute(sql, [*params, _SMALL_SOURCE]).fetchone()
+    if size < _SMALL_SOURCE:
+        return first
+    best, fewest = first, _MUCH_SMALLER
+    for index, sql, params in others:
+        (size,) = conn.execute(sql, [*params, fewest]).fetchone()
+        if size < fewest:
+            best, fewest = index, size
+    return best
 
 
 def _translate(exc: sqlite3.Error) -> NgsiLdError:
@@ -215,7 +255,7 @@ class SqliteStore:
             except sqlite3.IntegrityError:
                 raise AlreadyExists(f"the entity {entity_id} already exists", instance=entity_id) from None
             assert cursor.lastrowid is not None
-            sqlite_index.index(conn, cursor.lastrowid, doc)
+            sqlite_index.index(conn, tenant, cursor.lastrowid, doc)
 
         await self._write(op)
         self._tenants.add(tenant)
@@ -241,7 +281,7 @@ class SqliteStore:
             ).fetchone()
             if row is not None:
                 sqlite_index.unindex(conn, row[0])
-                sqlite_index.index(conn, row[0], doc)
+                sqlite_index.index(conn, tenant, row[0], doc)
                 return revision + 1
             _explain_miss(conn, tenant, entity_id)
             raise AssertionError("unreachable")  # pragma: no cover
@@ -281,28 +321,30 @@ class SqliteStore:
             ordered = sort(every.docs, order)
             return Page(ordered[offset : offset + limit], len(ordered) if count else None)
         plan = translate(tenant, query)
-        # With a driving condition, the tenant is checked on the candidates ("+" keeps the planner
-        # from scanning the whole tenant through the (tenant, id) index instead).
-        where = f"+e.tenant = ? AND {plan.where}" if plan.where != "1" else "e.tenant = ?"
-        params = [tenant, *plan.params]
 
         def op(conn: sqlite3.Connection) -> Page:
+            source = _source(conn, plan)
             if plan.exact:
-                # Sort and cut the ids first, then read only the page's documents.
-                rows = conn.execute(
-                    f"SELECT doc FROM entities WHERE tenant = ? AND id IN"
-                    f" (SELECT e.id FROM entities e WHERE {where} ORDER BY e.rowid LIMIT ? OFFSET ?) ORDER BY rowid",
-                    (tenant, *params, limit, offset),
-                ).fetchall()
+                candidates, params = plan.candidates(source)
+                # Cut the page from the candidates (side tables only), then read its documents.
+                page = [r[0] for r in conn.execute(f"{candidates} LIMIT ? OFFSET ?", (*params, limit, offset))]
                 total = None
                 if count:
-                    total = conn.execute(f"SELECT count(*) FROM entities e WHERE {where}", params).fetchone()[0]
-                return Page([orjson.loads(r[0]) for r in rows], total)
+                    total = conn.execute(f"SELECT count(*) FROM ({candidates})", params).fetchone()[0]
+                return Page(_documents(conn, page), total)
             # Candidates in creation (rowid) order, checked one by one with the reference semantics.
             docs: list[Doc] = []
             seen = 0
-            cursor = conn.execute(f"SELECT e.doc FROM entities e WHERE {where} ORDER BY e.rowid", params)
-            while batch := cursor.fetchmany(256):
+            candidates, params = plan.candidates(source, tenant_checked=False)
+            cursor = conn.execute(
+                f"SELECT e.doc FROM ({candidates}) AS c CROSS JOIN entities e ON e.rowid = c.eid WHERE e.tenant = ?",
+                (*params, tenant),
+            )
+            # A first batch about the page's size: most candidates usually match, and each row
+            # fetched is a document read.
+            size = min(256, offset + limit + 8)
+            while batch := cursor.fetchmany(size):
+                size = 256
                 for (text,) in batch:
                     doc = orjson.loads(text)
                     if not matches(query, doc):
@@ -320,8 +362,7 @@ class SqliteStore:
         return await self._scan(
             lambda c: dict(
                 c.execute(
-                    "SELECT t.type, count(*) FROM entity_types t JOIN entities e ON e.rowid = t.eid"
-                    " WHERE e.tenant = ? GROUP BY t.type ORDER BY t.type",
+                    "SELECT type, count(*) FROM entity_types WHERE tenant = ? GROUP BY type ORDER BY type",
                     (tenant,),
                 ).fetchall()
             )
@@ -330,12 +371,12 @@ class SqliteStore:
     async def attributes(self, tenant: str, entity_type: str | None = None) -> list[AttributeUse]:
         sql = (
             "SELECT a.attr, a.kind, t.type, a.instances, a.eid FROM entity_attrs a"
-            " JOIN entity_types t ON t.eid = a.eid JOIN entities e ON e.rowid = a.eid WHERE e.tenant = ?"
+            " JOIN entity_types t ON t.eid = a.eid WHERE a.tenant = ?"
         )
         params: list[str] = [tenant]
         if entity_type is not None:
-            sql += " AND a.eid IN (SELECT eid FROM entity_types WHERE type = ?)"
-            params += [entity_type]
+            sql += " AND a.eid IN (SELECT eid FROM entity_types WHERE tenant = ? AND type = ?)"
+            params += [tenant, entity_type]
 
         def op(conn: sqlite3.Connection) -> list[AttributeUse]:
             kinds: dict[str, set[str]] = {}
@@ -377,6 +418,25 @@ class SqliteStore:
     async def count(self, tenant: str) -> int:
         return await self._read(
             lambda c: int(c.execute("SELECT count(*) FROM entities WHERE tenant = ?", (tenant,)).fetchone()[0])
+        )
+
+    async def put_context(self, record: StoredContext) -> None:
+        row = (record.local_id, record.kind, orjson.dumps(record.context).decode(), record.created_at)
+        await self._write(
+            lambda c: c.execute(
+                "INSERT OR REPLACE INTO contexts (local_id, kind, context, created_at) VALUES (?, ?, ?, ?)", row
+            )
+        )
+
+    async def contexts(self) -> list[StoredContext]:
+        rows = await self._read(
+            lambda c: c.execute("SELECT local_id, kind, context, created_at FROM contexts ORDER BY rowid").fetchall()
+        )
+        return [StoredContext(local_id, kind, orjson.loads(text), created) for local_id, kind, text, created in rows]
+
+    async def delete_context(self, local_id: str) -> bool:
+        return await self._write(
+            lambda c: c.execute("DELETE FROM contexts WHERE local_id = ?", (local_id,)).rowcount > 0
         )
 
 

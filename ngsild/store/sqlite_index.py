@@ -13,41 +13,51 @@ from collections import Counter
 
 import orjson
 
+from ngsild.errors import BadRequestData
 from ngsild.model import Doc
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
 # Side rows are keyed by the entity row's integer rowid (``eid``): small keys, and new entities
-# append at the right edge of every by-entity b-tree instead of dirtying random pages. Tenants are
-# not repeated here: every query joins back to ``entities``, which holds the tenant.
+# append at the right edge of every by-entity b-tree instead of dirtying random pages. Each row
+# also names its tenant, and every lookup index starts with it, so a query lists the candidates of
+# its tenant from an index alone, without reading the (large) entity rows.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entity_types (
-    eid  INTEGER NOT NULL,
-    type TEXT    NOT NULL,
+    eid    INTEGER NOT NULL,
+    type   TEXT    NOT NULL,
+    tenant TEXT    NOT NULL,
     PRIMARY KEY (eid, type)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS entity_types_by_type ON entity_types (type, eid);
+CREATE INDEX IF NOT EXISTS entity_types_by_type ON entity_types (tenant, type);
 CREATE TABLE IF NOT EXISTS entity_attrs (
     eid       INTEGER NOT NULL,
     attr      TEXT    NOT NULL,
     kind      TEXT    NOT NULL,
     instances INTEGER NOT NULL,
+    tenant    TEXT    NOT NULL,
     PRIMARY KEY (eid, attr, kind)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS entity_attrs_by_attr ON entity_attrs (attr, eid);
+CREATE INDEX IF NOT EXISTS entity_attrs_by_attr ON entity_attrs (tenant, attr);
 -- Scalar values of top-level attributes (numbers in num, strings in txt; no declared type, so
 -- integers stay exact). A query condition on them is a necessary condition, never the final word.
+-- Clustered by entity, so a per-candidate check is one seek; the value indexes carry the key
+-- (eid) with them, so a value condition lists its entities from the index alone.
 CREATE TABLE IF NOT EXISTS attr_values (
-    eid  INTEGER NOT NULL,
-    attr TEXT    NOT NULL,
+    eid    INTEGER NOT NULL,
+    attr   TEXT    NOT NULL,
+    seq    INTEGER NOT NULL,
     num,
-    txt  TEXT
-);
-CREATE INDEX IF NOT EXISTS attr_values_by_entity ON attr_values (eid, attr);
-CREATE INDEX IF NOT EXISTS attr_values_by_num ON attr_values (attr, num) WHERE num IS NOT NULL;
-CREATE INDEX IF NOT EXISTS attr_values_by_txt ON attr_values (attr, txt) WHERE txt IS NOT NULL;
--- Bounding boxes of GeoProperty values, for geo-queries.
-CREATE VIRTUAL TABLE IF NOT EXISTS geo_boxes USING rtree(box, min_x, max_x, min_y, max_y, +attr, +eid);
+    txt    TEXT,
+    tenant TEXT    NOT NULL,
+    PRIMARY KEY (eid, attr, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS attr_values_by_num ON attr_values (tenant, attr, num) WHERE num IS NOT NULL;
+CREATE INDEX IF NOT EXISTS attr_values_by_txt ON attr_values (tenant, attr, txt) WHERE txt IS NOT NULL;
+-- Bounding boxes of GeoProperty values, for geo-queries. A box id is its entity's eid shifted
+-- left by BOX_BITS plus the box's number within the entity, so a search yields entities without
+-- reading the R*Tree's auxiliary columns (a lookup per result).
+CREATE VIRTUAL TABLE IF NOT EXISTS geo_boxes USING rtree(box, min_x, max_x, min_y, max_y, +attr);
 CREATE TABLE IF NOT EXISTS geo_box_owners (
     eid INTEGER NOT NULL,
     box INTEGER NOT NULL,
@@ -55,27 +65,34 @@ CREATE TABLE IF NOT EXISTS geo_box_owners (
 ) WITHOUT ROWID;
 """
 _OLD_TABLES = ("entity_types", "entity_attrs", "attr_values", "geo_boxes", "geo_box_owners")
+BOX_BITS = 20  # boxes per entity: a million, far beyond what a request body can carry
 
 
-def index(conn: sqlite3.Connection, eid: int, doc: Doc) -> None:
+def index(conn: sqlite3.Connection, tenant: str, eid: int, doc: Doc) -> None:
     """Add the side rows of a newly stored document (entity row ``eid``)."""
-    conn.executemany("INSERT INTO entity_types (eid, type) VALUES (?, ?)", [(eid, t) for t in doc["type"]])
+    conn.executemany(
+        "INSERT INTO entity_types (eid, type, tenant) VALUES (?, ?, ?)", [(eid, t, tenant) for t in doc["type"]]
+    )
     kinds: Counter[tuple[str, str]] = Counter()
     for attr, insts in doc["attrs"].items():
         for inst in insts:
             kinds[(attr, inst["type"])] += 1
     conn.executemany(
-        "INSERT INTO entity_attrs (eid, attr, kind, instances) VALUES (?, ?, ?, ?)",
-        [(eid, attr, kind, n) for (attr, kind), n in kinds.items()],
+        "INSERT INTO entity_attrs (eid, attr, kind, instances, tenant) VALUES (?, ?, ?, ?, ?)",
+        [(eid, attr, kind, n, tenant) for (attr, kind), n in kinds.items()],
     )
-    values = [(eid, attr, num, txt) for attr, num, txt in _scalars(doc)]
+    values = [(eid, attr, seq, num, txt, tenant) for seq, (attr, num, txt) in enumerate(_scalars(doc))]
     if values:
-        conn.executemany("INSERT INTO attr_values (eid, attr, num, txt) VALUES (?, ?, ?, ?)", values)
-    for attr, box in _boxes(doc):
-        cursor = conn.execute(
-            "INSERT INTO geo_boxes (min_x, max_x, min_y, max_y, attr, eid) VALUES (?, ?, ?, ?, ?, ?)", (*box, attr, eid)
+        conn.executemany("INSERT INTO attr_values (eid, attr, seq, num, txt, tenant) VALUES (?, ?, ?, ?, ?, ?)", values)
+    boxes = [((eid << BOX_BITS) + n, attr, box) for n, (attr, box) in enumerate(_boxes(doc))]
+    if len(boxes) >> BOX_BITS:
+        raise BadRequestData(f"an entity can hold at most {(1 << BOX_BITS) - 1} GeoProperty values")
+    if boxes:
+        conn.executemany(
+            "INSERT INTO geo_boxes (box, min_x, max_x, min_y, max_y, attr) VALUES (?, ?, ?, ?, ?, ?)",
+            [(box_id, *box, attr) for box_id, attr, box in boxes],
         )
-        conn.execute("INSERT INTO geo_box_owners (eid, box) VALUES (?, ?)", (eid, cursor.lastrowid))
+        conn.executemany("INSERT INTO geo_box_owners (eid, box) VALUES (?, ?)", [(eid, b) for b, _, _ in boxes])
 
 
 def unindex(conn: sqlite3.Connection, eid: int) -> None:
@@ -161,7 +178,7 @@ def migrate(conn: sqlite3.Connection) -> None:
     conn.execute("COMMIT")
     conn.executescript(SCHEMA)
     conn.execute("BEGIN IMMEDIATE")
-    for eid, text in conn.execute("SELECT rowid, doc FROM entities").fetchall():
-        index(conn, eid, orjson.loads(text))
+    for eid, tenant, text in conn.execute("SELECT rowid, tenant, doc FROM entities").fetchall():
+        index(conn, tenant, eid, orjson.loads(text))
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
     conn.execute("COMMIT")

@@ -1,12 +1,17 @@
-"""EntityQuery -> SQL over the SQLite store: a WHERE clause that selects candidates, and whether it
-is exact. Conditions on side tables (types, attribute names, scalar values, geo boxes) are pushed
-down as *necessary* conditions; unless the SQL alone decides the answer, the store applies
-``query.match.matches`` to every candidate, so the result is always the reference semantics.
+"""EntityQuery -> SQL over the SQLite store: the candidate entities (rowids, "eid"), and whether they
+are exactly the matches. Conditions on side tables (types, attribute names, scalar values, geo
+boxes) are pushed down as *necessary* conditions; unless the SQL alone decides the answer, the
+store applies ``query.match.matches`` to every candidate, so the result is always the reference
+semantics.
 
-Plan shape: of the top-level conditions, the most selective one drives the query as
-``e.id IN (subquery)`` (an index range gives the candidate ids); every other one is checked per
-candidate as a correlated ``EXISTS`` on the side table's entity key, so no large id set is
-ever materialised.
+Plan shape: one condition is the *source* of candidates, an index range on a side table that
+already carries the tenant (``SELECT eid FROM ... WHERE tenant = ? AND ...``); every other one is
+checked per candidate as a correlated ``EXISTS`` on the side table's entity key. Neither touches
+the entity documents, which are read for the final page only. An equality source yields its
+entities in rowid order, so a page in creation order streams from the index and stops at its
+limit. Which condition is the source is decided at run time: the store counts each one's
+candidates, capped at the smallest count so far (``Translation.estimates``), so the cost of
+choosing stays below the cost of the best plan.
 """
 
 from __future__ import annotations
@@ -32,36 +37,79 @@ from ngsild.query.ast import (
     TypeSelector,
 )
 from ngsild.query.regex import Regex
+from ngsild.store.sqlite_index import BOX_BITS
 
 _METRES_PER_DEGREE = 111_194.9  # on the mean Earth radius used by query.geo
 _ENTITY_MEMBERS = frozenset({"createdAt", "modifiedAt"})  # q names that may address the entity itself
 _SQL_OPS = {Op.GT: ">", Op.GE: ">=", Op.LT: "<", Op.LE: "<="}
 
-# Per-candidate checks must look rows up by entity: without statistics the planner would otherwise
-# prefer a value-range index and scan half the table for every candidate.
-_BY_ENTITY = {"attr_values": " INDEXED BY attr_values_by_entity"}
+# Per-candidate checks must look rows up by entity: a unary + keeps the planner from answering
+# ``num > ?`` through the value index (a range scan for every candidate) instead of the key.
+_CHECK_COLUMNS = {"num": "+num", "txt": "+txt"}
+_SOURCE_COLUMNS = {"num": "num", "txt": "txt"}
 
-# Rank: lower is more selective and drives the query.
+# Rank: lower is more selective; among conditions the store cannot count, it decides the source.
 _IDS, _EQUALITY, _GEO, _TYPE, _RANGE, _EXISTENCE, _COMPOUND = range(7)
-
-
-@dataclass(frozen=True, slots=True)
-class Translation:
-    where: str  # conditions on the table aliased "e", ANDed with the tenant condition
-    params: list[Any]
-    exact: bool  # True: the SQL selects exactly the matches, no residual check needed
 
 
 @dataclass(slots=True)
 class _Cond:
-    """One necessary condition in two equivalent forms."""
+    """One necessary condition: as a source of candidate eids, and as a check on ``d.eid``."""
 
-    driving: str  # e.id IN (...)
-    driving_params: list[Any]
-    checking: str  # a correlated EXISTS on the candidate (or the driving form again)
-    checking_params: list[Any]
+    source: str | None  # SELECT eid FROM ...; None when the condition cannot list its candidates
+    source_params: list[Any]
+    check: str  # a boolean SQL expression on d.eid
+    check_params: list[Any]
     exact: bool
     rank: int
+    scoped: bool = True  # the source only yields entities of the tenant
+    complete: bool = True  # the source yields exactly what the check accepts (else: check it too)
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    tenant: str
+    conditions: tuple[_Cond, ...]  # most selective rank first
+    exact: bool  # True: the SQL selects exactly the matches, no residual check needed
+
+    def candidates(self, source: int | None = None, *, tenant_checked: bool = True) -> tuple[str, list[Any]]:
+        """SQL listing each candidate eid once, in rowid order (with ``source`` as the source;
+        by default the best-ranked condition that has one). ``tenant_checked=False``: the caller
+        checks the tenant on the entity rows it reads, so an unscoped source needs no check here."""
+        if source is None:
+            source = next((i for i, c in enumerate(self.conditions) if c.source is not None), None)
+        if source is None:
+            # No index to start from: the tenant's entities in rowid order ("+" keeps the planner on
+            # the table, so a page stops early instead of sorting the whole tenant).
+            head, head_params = "SELECT rowid AS eid FROM entities WHERE +tenant = ?", [self.tenant]
+            rest = list(self.conditions)
+        else:
+            lead = self.conditions[source]
+            assert lead.source is not None
+            head, head_params = lead.source, lead.source_params
+            rest = [c for i, c in enumerate(self.conditions) if i != source or not c.complete]
+            if not lead.scoped and tenant_checked:
+                rest.append(_in_tenant(self.tenant))
+        checks = " AND ".join(c.check for c in rest) or "1"
+        params = [*head_params, *(p for c in rest for p in c.check_params)]
+        return f"SELECT d.eid FROM ({head}) AS d WHERE {checks} GROUP BY d.eid ORDER BY d.eid", params
+
+    def estimates(self) -> list[tuple[int, str, list[Any]]]:
+        """(condition index, SQL counting its candidates up to a LIMIT given as the last
+        parameter, parameters) for each condition that could be the source, in rank order.
+        Empty when the choice is clear: ids drive, or at most one condition has a source."""
+        if not self.conditions or self.conditions[0].rank == _IDS:
+            return []
+        countable = [(i, c) for i, c in enumerate(self.conditions) if c.source is not None]
+        if len(countable) < 2:
+            return []
+        return [(i, f"SELECT count(*) FROM ({c.source} LIMIT ?)", c.source_params) for i, c in countable]
+
+
+def _in_tenant(tenant: str) -> _Cond:
+    """The tenant check for candidates from an unscoped source (every entity has a type row)."""
+    check = "EXISTS (SELECT 1 FROM entity_types t WHERE t.eid = d.eid AND +t.tenant = ?)"  # by key, not by tenant
+    return _Cond(None, [], check, [tenant], exact=True, rank=_COMPOUND)
 
 
 @dataclass(slots=True)
@@ -71,11 +119,12 @@ class _Plan:
     exact: bool = True
 
     def side(self, table: str, where: str, values: list[Any], *, exact: bool, rank: int) -> _Cond:
-        """A condition ``where`` on rows of a side table keyed by the entity rowid (eid)."""
+        """A condition ``where`` on rows of a side table keyed by the entity rowid (eid); ``{num}``
+        and ``{txt}`` in ``where`` stand for the value columns."""
         return _Cond(
-            f"e.rowid IN (SELECT eid FROM {table} WHERE {where})",
-            list(values),
-            f"EXISTS (SELECT 1 FROM {table} s{_BY_ENTITY.get(table, '')} WHERE s.eid = e.rowid AND {where})",
+            f"SELECT eid FROM {table} WHERE tenant = ? AND {where.format_map(_SOURCE_COLUMNS)}",
+            [self.tenant, *values],
+            f"EXISTS (SELECT 1 FROM {table} s WHERE s.eid = d.eid AND {where.format_map(_CHECK_COLUMNS)})",
             list(values),
             exact,
             rank,
@@ -111,37 +160,48 @@ def translate(tenant: str, query: EntityQuery) -> Translation:
 
 def _render(plan: _Plan) -> Translation:
     exact = plan.exact and all(c.exact for c in plan.conditions)
-    if not plan.conditions:
-        return Translation("1", [], exact)
-    ordered = sorted(plan.conditions, key=lambda c: c.rank)
-    driver, rest = ordered[0], ordered[1:]
-    clauses = [driver.driving, *(c.checking for c in rest)]
-    params = [*driver.driving_params, *(p for c in rest for p in c.checking_params)]
-    return Translation(" AND ".join(clauses), params, exact)
+    return Translation(plan.tenant, tuple(sorted(plan.conditions, key=lambda c: c.rank)), exact)
 
 
 def _all_of(conditions: list[_Cond]) -> _Cond:
+    """Every condition holds: the best-ranked one with a source lists the candidates."""
     if len(conditions) == 1:
         return conditions[0]
-    sql = " AND ".join(c.driving for c in conditions)
-    params = [p for c in conditions for p in c.driving_params]
-    return _Cond(f"({sql})", params, f"({sql})", params, all(c.exact for c in conditions), _COMPOUND)
+    lead = min((c for c in conditions if c.source is not None), key=lambda c: c.rank, default=None)
+    return _Cond(
+        None if lead is None else lead.source,
+        [] if lead is None else lead.source_params,
+        "(" + " AND ".join(c.check for c in conditions) + ")",
+        [p for c in conditions for p in c.check_params],
+        all(c.exact for c in conditions),
+        _COMPOUND,
+        lead is not None and lead.scoped,
+        complete=False,
+    )
 
 
 def _any_of(conditions: list[_Cond]) -> _Cond:
+    """One condition holds: the union of their sources lists the candidates, if all have one."""
     if len(conditions) == 1:
         return conditions[0]
-    sql = " OR ".join(c.driving for c in conditions)
-    params = [p for c in conditions for p in c.driving_params]
-    return _Cond(f"({sql})", params, f"({sql})", params, all(c.exact for c in conditions), _COMPOUND)
+    sources = [c.source for c in conditions]
+    return _Cond(
+        None if None in sources else " UNION ".join(f"SELECT eid FROM ({s})" for s in sources if s is not None),
+        [p for c in conditions for p in c.source_params],
+        "(" + " OR ".join(c.check for c in conditions) + ")",
+        [p for c in conditions for p in c.check_params],
+        all(c.exact for c in conditions),
+        _COMPOUND,
+        all(c.scoped for c in conditions),
+        all(c.complete for c in conditions),
+    )
 
 
 def _selector(plan: _Plan, ids: frozenset[str] | None, pattern: Regex | None, types: TypeSelector | None) -> _Plan:
     if ids is not None:
-        marks = ", ".join("?" for _ in ids)
-        plan.conditions.append(
-            _Cond(f"e.id IN ({marks})", sorted(ids), f"e.id IN ({marks})", sorted(ids), exact=True, rank=_IDS)
-        )
+        source = f"SELECT rowid AS eid FROM entities WHERE tenant = ? AND id IN ({', '.join('?' for _ in ids)})"
+        params = [plan.tenant, *sorted(ids)]
+        plan.conditions.append(_Cond(source, params, f"d.eid IN ({source})", params, exact=True, rank=_IDS))
     elif pattern is not None:
         plan.exact = False
     if types is not None:
@@ -205,17 +265,17 @@ def _value_condition(node: Compare) -> tuple[str, list[Any], bool, int] | None:
     value = node.value
     if node.op in _SQL_OPS:
         if _is_number(value):
-            return f"num {_SQL_OPS[node.op]} ?", [value], True, _RANGE
+            return f"{{num}} {_SQL_OPS[node.op]} ?", [value], True, _RANGE
         if isinstance(value, str):
-            return f"txt {_SQL_OPS[node.op]} ?", [value], False, _RANGE
+            return f"{{txt}} {_SQL_OPS[node.op]} ?", [value], False, _RANGE
         return None
     if node.op is not Op.EQ:
         return None
     if isinstance(value, Range):
         if _is_number(value.low) and _is_number(value.high):
-            return "num BETWEEN ? AND ?", [value.low, value.high], True, _RANGE
+            return "{num} BETWEEN ? AND ?", [value.low, value.high], True, _RANGE
         if isinstance(value.low, str) and isinstance(value.high, str):
-            return "txt BETWEEN ? AND ?", [value.low, value.high], False, _RANGE
+            return "{txt} BETWEEN ? AND ?", [value.low, value.high], False, _RANGE
         return None
     candidates = value if isinstance(value, tuple) else (value,)
     if any(isinstance(c, bool | Temporal) for c in candidates):
@@ -224,10 +284,10 @@ def _value_condition(node: Compare) -> tuple[str, list[Any], bool, int] | None:
     texts = sorted({*(c for c in candidates if isinstance(c, str)), *node.vocab})
     parts, values = [], []
     if numbers:
-        parts.append(f"num IN ({', '.join('?' for _ in numbers)})")
+        parts.append(f"{{num}} IN ({', '.join('?' for _ in numbers)})")
         values.extend(numbers)
     if texts:
-        parts.append(f"txt IN ({', '.join('?' for _ in texts)})")
+        parts.append(f"{{txt}} IN ({', '.join('?' for _ in texts)})")
         values.extend(texts)
     # Exact unless a vocabulary expansion adds a string the literal itself does not name.
     exact = set(node.vocab) <= {c for c in candidates if isinstance(c, str)}
@@ -244,15 +304,19 @@ def _geo(plan: _Plan, query: GeoQuery) -> _Cond:
     min_x, max_x, min_y, max_y = box
     boxes = "min_x <= ? AND max_x >= ? AND min_y <= ? AND max_y >= ?"
     values = [max_x, min_x, max_y, min_y]
+    # As the source, the attribute is not checked (nor the check applied): reading it costs a
+    # lookup per box, and boxes of the entity's other GeoProperties only add candidates, which the
+    # residual check (geo conditions are never exact) drops.
     return _Cond(
-        f"e.rowid IN (SELECT eid FROM geo_boxes WHERE {boxes} AND attr = ?)",
-        [*values, query.geoproperty],
+        f"SELECT box >> {BOX_BITS} AS eid FROM geo_boxes WHERE {boxes}",
+        values,
         "EXISTS (SELECT 1 FROM geo_box_owners o JOIN geo_boxes b ON b.box = o.box"
-        " WHERE o.eid = e.rowid AND b.attr = ?"
+        " WHERE o.eid = d.eid AND b.attr = ?"
         " AND b.min_x <= ? AND b.max_x >= ? AND b.min_y <= ? AND b.max_y >= ?)",
         [query.geoproperty, *values],
         exact=False,
         rank=_GEO,
+        scoped=False,
     )
 
 

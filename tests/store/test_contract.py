@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ngsild.errors import AlreadyExists, ResourceNotFound, RevisionConflict
-from ngsild.store.port import Store
+from ngsild.store.port import Store, StoredContext
 from ngsild.store.sqlite import SqliteStore
 
 
@@ -142,6 +142,27 @@ async def test_stored_documents_survive_a_restart(tmp_path: Path) -> None:
         assert await second.tenant_exists("tenant-a")
         stored = await second.get("tenant-a", "urn:ngsi-ld:T:1")
         assert stored is not None and stored.doc == make_doc("urn:ngsi-ld:T:1", "kept")
+    finally:
+        await second.close()
+
+
+async def test_stored_contexts_round_trip_and_survive_a_restart(tmp_path: Path) -> None:
+    """Hosted @contexts are durable: put, list (oldest first), delete, and still there after a restart."""
+    path = str(tmp_path / "contexts.sqlite")
+    first = SqliteStore(path)
+    await first.open()
+    one = StoredContext("a1", "Hosted", {"speed": "http://example.org/speed"}, "2026-01-01T00:00:00.000000Z")
+    two = StoredContext("b2", "Hosted", ["http://example.org/ctx.jsonld", {"x": "urn:x"}], "2026-01-02T00:00:00Z")
+    await first.put_context(one)
+    await first.put_context(two)
+    assert await first.contexts() == [one, two]
+    assert await first.delete_context("a1")
+    assert not await first.delete_context("a1")
+    await first.close()
+    second = SqliteStore(path)
+    await second.open()
+    try:
+        assert await second.contexts() == [two]
     finally:
         await second.close()
 
