@@ -1,17 +1,19 @@
 """Where a request's @context becomes a TermMap: remote fetch (egress-checked, bounded in time and
 size), a TTL cache of fetched documents, and a cache of compiled TermMaps keyed by the context list.
 
-The core context URLs are built in and never fetched. The cache records are kept so the
-``/jsonldContexts`` endpoints can list them (kind ``Cached``) later.
+The core context URLs are built in and never fetched. Contexts that clients store with the broker
+(kind ``Hosted``, §5.13) are resolved here too, without a request to the broker itself; they and
+the cache records are what ``/jsonldContexts`` lists.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
@@ -23,18 +25,33 @@ from ngsild.core_context import is_core_context_url
 from ngsild.egress import EgressPolicy, EgressRefused
 from ngsild.errors import BadRequestData, LdContextNotAvailable
 from ngsild.jsonld import CORE_TERM_MAP, TermMap, compile_term_map
+from ngsild.model import API_ROOT
 
 _MAX_NESTING = 8
 _MAX_REDIRECTS = 5
 
 
+HOSTED, CACHED, IMPLICIT = "Hosted", "Cached", "ImplicitlyCreated"
+HOSTED_PATH = API_ROOT + "/jsonldContexts/"  # a URL with this path and a known id names a stored context
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
 @dataclass
 class CachedContext:
-    url: str
-    document: Any  # the value of the fetched document's "@context" member
+    """A context document the broker holds: downloaded (Cached) or stored by a client (Hosted)."""
+
+    url: str  # the original URL of a Cached entry; the serving path of a Hosted one
+    document: Any  # the value of the document's "@context" member
     fetched_at: datetime
     expires_at: datetime
     hits: int = 0
+    kind: str = CACHED
+    local_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    last_used: datetime | None = None
+
+    def use(self, now: datetime) -> None:
+        self.hits += 1
+        self.last_used = now
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +80,7 @@ class ContextResolver:
     _documents: OrderedDict[str, CachedContext] = field(default_factory=OrderedDict)
     _inflight: dict[str, asyncio.Task[CachedContext]] = field(default_factory=dict)
     _compiled: OrderedDict[bytes, _Compiled] = field(default_factory=OrderedDict)
+    _hosted: dict[str, CachedContext] = field(default_factory=dict)  # by local id
 
     async def term_map(self, context: Any) -> TermMap:
         """The TermMap of a request @context (a URL, an inline object, or a list of them)."""
@@ -75,7 +93,7 @@ class ContextResolver:
         if cached is not None and (cached.expires_at is None or cached.expires_at > now):
             self._compiled.move_to_end(key)
             for document in cached.documents:
-                document.hits += 1
+                document.use(now)
             return cached.term_map
         used: list[CachedContext] = []
         flat: list[Mapping[str, Any]] = []
@@ -111,9 +129,13 @@ class ContextResolver:
         """The cached document for ``url``, downloaded when missing or expired."""
         if not url.startswith(("http://", "https://")):
             raise BadRequestData(f"the @context {url!r} is not an http(s) URL")
+        hosted = self.hosted_entry(url)
+        if hosted is not None:
+            hosted.use(self.clock.now())
+            return hosted
         cached = self._documents.get(url)
         if cached is not None and cached.expires_at > self.clock.now():
-            cached.hits += 1
+            cached.use(self.clock.now())
             return cached
         # One download per URL however many requests wait for it; shielded, so a client that gives
         # up (and cancels its request) does not cancel the download the others are waiting for.
@@ -128,6 +150,51 @@ class ContextResolver:
         while len(self._documents) > self.limits.document_cache_size:
             self._documents.popitem(last=False)
         return cached
+
+    # ---- the @context store (/jsonldContexts) ---------------------------------------------------
+
+    def host(self, local_id: str, kind: str, document: Any, created_at: datetime) -> CachedContext:
+        """Serve ``document`` as a stored context (at startup, and when a client adds one)."""
+        entry = CachedContext(HOSTED_PATH + local_id, document, created_at, _NEVER, kind=kind, local_id=local_id)
+        self._hosted[local_id] = entry
+        return entry
+
+    def hosted_entry(self, url: str) -> CachedContext | None:
+        """The stored context a URL names: its path ends with the serving path and a known id."""
+        head, _, local_id = url.rpartition("/")
+        return self._hosted.get(local_id) if (head + "/").endswith(HOSTED_PATH) else None
+
+    def entries(self) -> list[CachedContext]:
+        """Every context the broker holds: stored ones, then the live cache."""
+        now = self.clock.now()
+        return [*self._hosted.values(), *(d for d in self._documents.values() if d.expires_at > now)]
+
+    def entry(self, key: str) -> CachedContext | None:
+        """A held context by local id, or a cached one by its original URL."""
+        return next((held for held in self.entries() if key in (held.local_id, held.url)), None)
+
+    def forget(self, entry: CachedContext) -> None:
+        """Drop a held context, and every compiled context built from it."""
+        if entry.kind == CACHED:
+            self._documents.pop(entry.url, None)
+        else:
+            self._hosted.pop(entry.local_id, None)
+        self._compiled.clear()
+
+    async def reload(self, entry: CachedContext) -> CachedContext:
+        """Download a cached context again; on failure the old copy stays and the error is raised."""
+        fresh = await self._download(entry.url)
+        fresh.local_id, fresh.hits, fresh.last_used = entry.local_id, entry.hits, entry.last_used
+        self._documents[entry.url] = fresh
+        self._compiled.clear()
+        return fresh
+
+    async def check(self, document: Any) -> None:
+        """BadRequestData unless ``document`` is a usable @context (its remote parts are fetched
+        and cached, so a hosted array of URLs also caches each URL)."""
+        flat: list[Mapping[str, Any]] = []
+        await self._flatten(document if isinstance(document, list) else [document], flat, [], depth=0)
+        compile_term_map(flat)
 
     def _unavailable(self, detail: str, url: str) -> LdContextNotAvailable:
         error = LdContextNotAvailable(detail, instance=url)

@@ -27,6 +27,7 @@ class Settings:
     log_level: str = "info"
     default_limit: int = 20  # Query Entities page size when the client gives no limit
     max_limit: int = 1000  # a larger limit is 403 TooManyResults
+    max_batch_entities: int = 1000  # items in one batch operation; more is 413
 
     @property
     def egress(self) -> EgressPolicy:
@@ -73,6 +74,7 @@ class Settings:
         serve.add_argument("--log-level", default=base.log_level)
         serve.add_argument("--default-limit", type=int, default=base.default_limit)
         serve.add_argument("--max-limit", type=int, default=base.max_limit)
+        serve.add_argument("--max-batch-entities", type=int, default=base.max_batch_entities)
         args = parser.parse_args(argv)
         values = {k: v for k, v in vars(args).items() if k != "command"}
         settings = replace(base, **values)

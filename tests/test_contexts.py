@@ -502,3 +502,77 @@ async def test_cancelling_the_first_requester_does_not_cancel_the_others(server:
     server.gate.set()
     cached = await asyncio.wait_for(second, 1)
     assert cached.document == context_doc()["@context"]
+
+
+# ---- the @context store: hosted and cached entries -------------------------------------------------------
+
+HOSTED_URL = "http://broker.example.org/ngsi-ld/v1/jsonldContexts/abc"
+
+
+async def test_a_hosted_context_resolves_without_a_request(clock: FakeClock) -> None:
+    """A URL naming a hosted context (any host, the store's path, a known id) is served locally."""
+    server = Server()
+    resolver = resolver_for(server, clock=clock)
+    resolver.host("abc", "Hosted", {"speed": SPEED}, clock.now())
+    term_map = await resolver.term_map(HOSTED_URL)
+    assert term_map.expand("speed") == SPEED
+    assert server.requests == []
+    entry = resolver.entry("abc")
+    assert entry is not None and entry.hits >= 1 and entry.last_used == clock.now()
+
+
+async def test_an_unknown_id_under_the_store_path_is_fetched_like_any_url() -> None:
+    server = Server({HOSTED_URL: context_doc()})
+    resolver = resolver_for(server)
+    assert (await resolver.term_map(HOSTED_URL)).expand("speed") == SPEED
+    assert server.count(HOSTED_URL) == 1
+
+
+async def test_entries_list_hosted_then_live_cached_documents(server: Server, clock: FakeClock) -> None:
+    resolver = resolver_for(server, clock=clock, ttl_s=60)
+    resolver.host("abc", "Hosted", {"speed": SPEED}, clock.now())
+    await resolver.term_map(CTX_URL)
+    assert [(e.kind, e.url) for e in resolver.entries()] == [
+        ("Hosted", "/ngsi-ld/v1/jsonldContexts/abc"),
+        ("Cached", CTX_URL),
+    ]
+    assert resolver.entry(CTX_URL) is resolver.entries()[1]
+    clock.advance(61)
+    assert [e.kind for e in resolver.entries()] == ["Hosted"]  # an expired copy is no longer held
+
+
+async def test_forgetting_a_hosted_context_stops_resolving_it(clock: FakeClock) -> None:
+    """After deletion the URL is fetched from the network like any other (here: 404)."""
+    resolver = resolver_for(Server(), clock=clock)
+    entry = resolver.host("abc", "Hosted", {"speed": SPEED}, clock.now())
+    await resolver.term_map(HOSTED_URL)
+    resolver.forget(entry)
+    with pytest.raises(LdContextNotAvailable):
+        await resolver.term_map(HOSTED_URL)
+
+
+async def test_reload_downloads_again_and_keeps_the_old_copy_on_failure(server: Server) -> None:
+    resolver = resolver_for(server)
+    await resolver.term_map(CTX_URL)
+    entry = resolver.entry(CTX_URL)
+    assert entry is not None
+    server.documents[CTX_URL] = context_doc("http://example.org/v2/speed")
+    fresh = await resolver.reload(entry)
+    assert fresh.local_id == entry.local_id
+    assert (await resolver.term_map(CTX_URL)).expand("speed") == "http://example.org/v2/speed"
+    del server.documents[CTX_URL]
+    with pytest.raises(LdContextNotAvailable):
+        await resolver.reload(fresh)
+    assert (await resolver.term_map(CTX_URL)).expand("speed") == "http://example.org/v2/speed"
+
+
+@pytest.mark.parametrize("document", [{"speed": 5}, 5, [None], {"@vocab": 3}])
+async def test_check_refuses_what_is_not_a_context(server: Server, document: Any) -> None:
+    with pytest.raises(BadRequestData):
+        await resolver_for(server).check(document)
+
+
+async def test_check_caches_the_urls_a_context_names(server: Server) -> None:
+    resolver = resolver_for(server)
+    await resolver.check([CTX_URL, {"other": "urn:o"}])
+    assert [e.url for e in resolver.entries()] == [CTX_URL]

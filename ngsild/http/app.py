@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 from ngsild.clock import Clock, SystemClock
 from ngsild.contexts import ContextLimits, ContextResolver
 from ngsild.http.routes import ROUTES, Dispatcher
+from ngsild.services import context_store
 from ngsild.services.broker import Broker, ChangeListener
 from ngsild.settings import Settings
 from ngsild.store.factory import open_store
@@ -42,6 +43,7 @@ def create_app(
         )
         contexts = ContextResolver(client, settings.egress, the_clock, limits)
         broker = Broker(settings, store, contexts, the_clock, client, list(listeners or []))
+        await context_store.load(broker)
         try:
             yield {"broker": broker}
         finally:

@@ -14,12 +14,14 @@ from ngsild.errors import (
     BadRequestData,
     InvalidRequest,
     LengthRequired,
+    NgsiLdError,
     NotAcceptable,
     PayloadTooLarge,
     UnsupportedMediaType,
 )
 from ngsild.jsonld import TermMap
 from ngsild.model import CORE_CONTEXT_URL, DEFAULT_TENANT
+from ngsild.services.batch import Item
 from ngsild.services.broker import Broker
 
 JSON = "application/json"
@@ -208,6 +210,48 @@ async def body_with_context(
         context = url
     tm = await broker.contexts.term_map(context if context is not None else [])
     return body, RequestContext(tenant, tm, context if context is not None else CORE_CONTEXT_URL, JSON)
+
+
+async def batch_items(request: Request, broker: Broker) -> tuple[str, list[Item]]:
+    """A batch body (§6.14-§6.17, §6.31): the tenant and each array element with its term map.
+
+    The whole request fails for what concerns the whole request: Content-Type, a body that is not
+    JSON, not a non-empty array, too long, a null item, a Link header with an ld+json body, or a
+    Link context that cannot be had. An item's own problem (a missing or bad @context in ld+json
+    mode, an @context in json mode) is that item's error, reported in the 207 body.
+    """
+    check_length(request, broker.settings.max_body_bytes)
+    media = body_media_type(request)
+    tenant = tenant_of(request)
+    body = await read_json(request, broker.settings.max_body_bytes)
+    if not isinstance(body, list):
+        raise BadRequestData("the body of a batch operation must be a JSON array")
+    if not body:
+        raise BadRequestData("the batch is empty; send at least one item")
+    if len(body) > broker.settings.max_batch_entities:
+        raise PayloadTooLarge(
+            f"the batch has {len(body)} items; this broker takes at most {broker.settings.max_batch_entities}"
+        )
+    if any(item is None for item in body):
+        raise BadRequestData(f"item {body.index(None)} of the batch is null")
+    url = link_context(request)
+    if media == LD_JSON and url is not None:
+        raise BadRequestData("a JSON-LD Link header must not be sent with an application/ld+json body")
+    shared = None if media == LD_JSON else await broker.contexts.term_map(url if url is not None else [])
+    items: list[Item] = []
+    for item in body:
+        has_context = isinstance(item, dict) and "@context" in item
+        if shared is not None:
+            error = BadRequestData("an application/json item must not carry @context; send it in a Link header")
+            items.append((item, error if has_context else shared))
+        elif not has_context:
+            items.append((item, BadRequestData("each item of an application/ld+json batch must carry its @context")))
+        else:
+            try:
+                items.append((item, await broker.contexts.term_map(item.pop("@context"))))
+            except NgsiLdError as exc:
+                items.append((item, exc))
+    return tenant, items
 
 
 def check_params(query: Query, allowed: frozenset[str]) -> None:

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ngsild.errors import MethodNotAllowed, NgsiLdError, ResourceNotFound
-from ngsild.http import discovery, entities, queries
+from ngsild.http import batch, discovery, entities, jsonld_contexts, queries
 from ngsild.http.negotiation import Query
 from ngsild.http.problems import problem_response
 from ngsild.model import API_ROOT
@@ -48,6 +48,13 @@ def route(path: str, **methods: Handler) -> Route:
 ROUTES: list[Route] = [
     route("/entities", GET=queries.query_entities, POST=entities.create),
     route("/entityOperations/query", POST=queries.post_query),
+    route("/entityOperations/create", POST=batch.create),
+    route("/entityOperations/upsert", POST=batch.upsert),
+    route("/entityOperations/update", POST=batch.update),
+    route("/entityOperations/delete", POST=batch.delete),
+    route("/entityOperations/merge", POST=batch.merge),
+    route("/jsonldContexts", GET=jsonld_contexts.list_contexts, POST=jsonld_contexts.add),
+    route("/jsonldContexts/{contextId}", GET=jsonld_contexts.get_context, DELETE=jsonld_contexts.delete_context),
     route("/types", GET=discovery.list_types),
     route("/types/{type}", GET=discovery.get_type),
     route("/attributes", GET=discovery.list_attributes),

@@ -21,12 +21,16 @@ from ngsild.store.port import Page
 from ngsild.updates import UpdateResult
 
 R = TypeVar("R")
-_RETRIES = 16
+RETRIES = 16  # read-modify-write attempts before a write gives up with Conflict
 
 
 async def require_tenant(broker: Broker, tenant: str) -> None:
     if not await broker.store.tenant_exists(tenant):
         raise NonexistentTenant(f"the tenant {tenant!r} does not exist", instance=tenant)
+
+
+def too_busy(entity_id: str) -> Conflict:
+    return Conflict(f"the entity {entity_id} is being updated too often concurrently; retry later")
 
 
 def _not_found(entity_id: str) -> ResourceNotFound:
@@ -69,7 +73,7 @@ async def _modify(
 ) -> R:
     """Read, apply a pure update, write back at the read revision; retry when another write won."""
     await require_tenant(broker, tenant)
-    for _ in range(_RETRIES):
+    for _ in range(RETRIES):
         stored = await broker.store.get(tenant, entity_id)
         if stored is None or (types is not None and not types_match(types, stored.doc["type"])):
             raise _not_found(entity_id)
@@ -80,7 +84,7 @@ async def _modify(
             continue
         await broker.publish(Change(tenant, entity_id, stored.doc, doc, trigger))
         return result
-    raise Conflict(f"the entity {entity_id} is being updated too often concurrently; retry later")
+    raise too_busy(entity_id)
 
 
 async def replace_entity(
@@ -127,7 +131,7 @@ async def merge_entity(
 
 async def delete_entity(broker: Broker, tenant: str, entity_id: str, types: TypeSelector | None) -> None:
     await require_tenant(broker, tenant)
-    for _ in range(_RETRIES):
+    for _ in range(RETRIES):
         stored = await broker.store.get(tenant, entity_id)
         if stored is None or (types is not None and not types_match(types, stored.doc["type"])):
             raise _not_found(entity_id)
@@ -139,7 +143,7 @@ async def delete_entity(broker: Broker, tenant: str, entity_id: str, types: Type
             raise _not_found(entity_id)
         await broker.publish(Change(tenant, entity_id, stored.doc, None, "delete"))
         return
-    raise Conflict(f"the entity {entity_id} is being updated too often concurrently; retry later")
+    raise too_busy(entity_id)
 
 
 async def append_attrs(
