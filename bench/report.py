@@ -51,6 +51,7 @@ def side_summary(label: str, bursts: list[Burst]) -> dict[str, Any]:
         "cpu0_other_pct": round(sum(b.cpu_other_s for b in bursts) / seconds * 100, 1) if seconds else None,
         "cpu0_steal_pct": round(sum(b.cpu_steal_s for b in bursts) / seconds * 100, 1) if seconds else None,
         "non2xx": sum(b.non2xx for b in bursts),
+        "failed": sum(b.failed for b in bursts),  # answers the script itself counts as failures
         "socket_errors": sum(b.socket_errors for b in bursts),
     }
 

@@ -27,9 +27,12 @@ READY_PATH = ENTITIES + "?type=Entity&limit=1"
 UVICORN_FLAGS = ["--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"]
 EGRESS_ALLOW = "127.0.0.0/8,::1,localhost"
 LOADER_CONNECTIONS = 32
-SCENARIOS = ("B0", "B1", "B2", "B5", "B6", "B7")
+SCENARIOS = ("B0", "B1", "B2", "B5", "B6", "B7", "B8")
 QUERY_SCENARIOS = ("B5", "B6", "B7")
 NOISY_PCT = 20
+BATCH_SIZE = 100
+BATCH_CONNECTIONS = 4
+SINGLE_CONNECTIONS = 50  # B8's single creates at B1's best concurrency, so the ratio flatters nothing
 
 
 @dataclass(frozen=True)
@@ -99,17 +102,21 @@ def measure(load: Load, connections: int, duration_s: int) -> Burst:
     return burst
 
 
-def paired(a: Load, b: Load, connections: int, profile: Profile) -> tuple[list[Burst], list[Burst]]:
-    """Alternate A, B, B, A, ... bursts; pair i is the i-th burst of each side."""
+def paired(
+    a: Load, b: Load, connections: int, profile: Profile, b_connections: int | None = None
+) -> tuple[list[Burst], list[Burst]]:
+    """Alternate A, B, B, A, ... bursts; pair i is the i-th burst of each side. B runs at
+    ``b_connections`` when given (B8 compares batches at c=4 with single creates at c=50)."""
+    sides = [(a, connections), (b, connections if b_connections is None else b_connections)]
     if profile.warmup_s:
-        for load in (a, b):
-            run_burst(load.server.url, load.script, load.args, connections, profile.warmup_s)
+        for load, c in sides:
+            run_burst(load.server.url, load.script, load.args, c, profile.warmup_s)
     first: list[Burst] = []
     second: list[Burst] = []
     for i in range(profile.pairs):
-        order = [(a, first), (b, second)] if i % 2 == 0 else [(b, second), (a, first)]
-        for load, bursts in order:
-            bursts.append(measure(load, connections, profile.burst_s))
+        order = [(sides[0], first), (sides[1], second)] if i % 2 == 0 else [(sides[1], second), (sides[0], first)]
+        for (load, c), bursts in order:
+            bursts.append(measure(load, c, profile.burst_s))
     return first, second
 
 
@@ -240,11 +247,18 @@ class Harness:
 
     # -- scenarios ----------------------------------------------------------------------------
 
-    def run_pair(self, meta: dict[str, Any], subject: Load, baseline: Load, connections: int) -> dict[str, Any] | None:
+    def run_pair(
+        self,
+        meta: dict[str, Any],
+        subject: Load,
+        baseline: Load,
+        connections: int,
+        baseline_connections: int | None = None,
+    ) -> dict[str, Any] | None:
         what = f"{meta['scenario']} {meta['name']} data={meta['dataset']} c={connections}"
         if self.over_budget(what):
             return None
-        a, b = paired(subject, baseline, connections, self.profile)
+        a, b = paired(subject, baseline, connections, self.profile, baseline_connections)
         record = report.paired_record(
             {**meta, "concurrency": connections, "burst_s": self.profile.burst_s},
             (subject.label, a),
@@ -377,6 +391,45 @@ class Harness:
             finally:
                 self.stop(broker)
 
+    # -- B8 batch ------------------------------------------------------------------------------
+
+    def scenario_b8(self) -> None:
+        """Batches of 100 (create, then upsert of new ids) against single creates on the same broker,
+        which starts empty and grows with every burst."""
+        if self.over_budget("B8 batch"):
+            return
+        broker = self.start_broker("batch")
+        try:
+            for operation in ("create", "upsert"):
+                path = f"/ngsi-ld/v1/entityOperations/{operation}"
+                subject = Load(operation, broker, "batch.lua", [self.templates(), path, str(BATCH_SIZE), self.link_arg])
+                meta = {"scenario": "B8", "name": f"{operation} x{BATCH_SIZE}", "dataset": "empty+"}
+                record = self.run_pair(
+                    meta, subject, self.create_load("single create", broker), BATCH_CONNECTIONS, SINGLE_CONNECTIONS
+                )
+                if record is None:
+                    continue
+                derived = {
+                    "kind": "batch", "operation": operation, "batch_size": BATCH_SIZE,
+                    "entities_per_s": round(record["rps"] * BATCH_SIZE, 1),
+                    "entities_ratio": round(record["ratio"] * BATCH_SIZE, 2),
+                    "single_connections": SINGLE_CONNECTIONS, "failed_batches": record["failed"],
+                }  # fmt: skip
+                self.extra_errors += record["failed"]
+                self.emit(derived)
+                self.log(
+                    f"B8 {operation}: {derived['entities_per_s']:.0f} entities/s, {derived['entities_ratio']:.2f}x"
+                    f" single creates (c={SINGLE_CONNECTIONS}) on the same broker, failed batches {record['failed']}"
+                )
+            self.log(f"B8: the broker holds {self.count_entities(broker)} entities at the end")
+        finally:
+            self.stop(broker)
+
+    def count_entities(self, broker: procs.Server) -> int:
+        with httpx.Client(base_url=broker.url, timeout=60.0) as client:
+            answer = client.get(ENTITIES, params={"type": "Entity", "count": "true", "limit": "0"})
+            return int(answer.headers.get("NGSILD-Results-Count", "-1"))
+
     # -- B5-B7 queries -------------------------------------------------------------------------
 
     def query_kinds(self) -> list[queries.QueryKind]:
@@ -431,6 +484,8 @@ class Harness:
             self.guarded("broker scenarios", lambda: self.broker_scenarios(b0))
         if set(QUERY_SCENARIOS) & set(self.options.scenarios):
             self.query_scenarios(b0)
+        if "B8" in self.options.scenarios:
+            self.guarded("B8", self.scenario_b8)
 
     def guarded(self, what: str, block: Callable[[], None]) -> None:
         """Run a block of scenarios; a failure ends that block with a note, not the whole run."""
@@ -543,7 +598,8 @@ def find(harness: Harness, scenario: str, name: str, dataset: Any, connections: 
 
 def build_checks(harness: Harness) -> list[report.Check]:
     if not {"B0", "B1", "B2"} & set(harness.options.scenarios):
-        return [*common_checks(harness), *query_checks(harness)]  # a B5-B7 run: no n/a rows for B0-B2
+        # a B5-B8 run: no n/a rows for B0-B2
+        return [*common_checks(harness), *query_checks(harness), *batch_checks(harness)]
     n = harness.profile.dataset
     checks: list[report.Check] = []
 
@@ -574,6 +630,25 @@ def build_checks(harness: Harness) -> list[report.Check]:
         label = f"self-check B0 twin / B0 {name.split()[0]}, c=50"
         checks.append(report.Check(label, value, "x", "~1.0", "-", status))
     checks.extend(query_checks(harness))
+    checks.extend(batch_checks(harness))
+    return checks
+
+
+def batch_checks(harness: Harness) -> list[report.Check]:
+    """B8 (BENCH.md): >= 20k entities/s in batches, and >= 4x single creates (floor 2x) in the same run."""
+    checks: list[report.Check] = []
+    for record in (r for r in harness.records if r.get("kind") == "batch"):
+        name = f"B8 {record['operation']} x{record['batch_size']}"
+        rate = record["entities_per_s"]
+        checks.append(
+            report.Check(f"{name} entities/s, c={BATCH_CONNECTIONS}", rate, "/s", ">= 20000", "-",
+                         report.grade(rate, 20000.0, None, higher_is_better=True))
+        )  # fmt: skip
+        ratio = record["entities_ratio"]
+        label = f"{name} / single creates c={record['single_connections']}"
+        checks.append(
+            report.Check(label, ratio, "x", ">= 4", "2", report.grade(ratio, 4.0, 2.0, higher_is_better=True))
+        )
     return checks
 
 
