@@ -67,13 +67,18 @@ def _dumps(doc: Doc) -> str:
     return orjson.dumps(doc).decode()
 
 
+_VARIABLES = 10_000  # bound parameters per statement, well under SQLite's limit (32766)
+
+
 def _documents(conn: sqlite3.Connection, eids: list[int]) -> list[Doc]:
-    """The documents of these entity rows, in rowid order."""
-    if not eids:
-        return []
-    marks = ", ".join("?" for _ in eids)
-    rows = conn.execute(f"SELECT doc FROM entities WHERE rowid IN ({marks}) ORDER BY rowid", eids)
-    return [orjson.loads(text) for (text,) in rows]
+    """The documents of these entity rows (ascending, as candidates come), in that order."""
+    docs: list[Doc] = []
+    for start in range(0, len(eids), _VARIABLES):
+        chunk = eids[start : start + _VARIABLES]
+        marks = ", ".join("?" for _ in chunk)
+        rows = conn.execute(f"SELECT doc FROM entities WHERE rowid IN ({marks}) ORDER BY rowid", chunk)
+        docs.extend(orjson.loads(text) for (text,) in rows)
+    return docs
 
 
 # Choosing the source of candidates: the best-ranked one unless it is large and another is small.

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -38,6 +39,7 @@ from ngsild.query.ast import (
 from ngsild.query.match import matches
 from ngsild.query.order import sort
 from ngsild.query.regex import compile_regex
+from ngsild.store import sqlite as sqlite_store
 from ngsild.store.sqlite import SqliteStore
 
 EX = "https://example.org/"
@@ -223,6 +225,33 @@ def test_side_tables_follow_replace_and_delete() -> None:
             assert (await store.find("t", EntityQuery(types=car), offset=0, limit=10, count=True)).total == 0
             assert await store.types("t") == {}
             assert await store.attributes("t") == []
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+
+
+def test_pages_larger_than_one_statement_read_every_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Documents are read in chunks of bound parameters, so no page (an ordering reads all matches) hits
+    SQLite's variable limit; the chunks keep the order."""
+    monkeypatch.setattr(sqlite_store, "_VARIABLES", 7)
+
+    async def run() -> None:
+        store = SqliteStore(":memory:")
+        await store.open()
+        try:
+            docs = [
+                {"id": f"urn:x:{n:02d}", "type": [TYPES[0]], "createdAt": NOW, "modifiedAt": NOW, "attrs": {}}
+                for n in range(30)
+            ]
+            for doc in docs:
+                await store.create("t", doc)
+            query = EntityQuery(types=TypeSelector((frozenset({TYPES[0]}),)))
+            page = await store.find("t", query, offset=2, limit=25, count=True)
+            assert [d["id"] for d in page.docs] == [d["id"] for d in docs[2:27]] and page.total == 30
+            newest_first = Ordering((OrderKey(Direction.DESC, member="id"),))
+            page = await store.find("t", query, offset=0, limit=30, count=False, order=newest_first)
+            assert [d["id"] for d in page.docs] == [d["id"] for d in reversed(docs)]
         finally:
             await store.close()
 
