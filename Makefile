@@ -20,11 +20,11 @@ run: $(STAMP)
 	$(BIN)/python -m ngsild serve --host $(HOST) --port $(PORT) --store $(STORE)
 
 lint: $(STAMP)
-	$(BIN)/ruff check ngsild tests conformance bench
-	$(BIN)/ruff format --check ngsild tests conformance bench
+	$(BIN)/ruff check ngsild datamodels tests conformance bench
+	$(BIN)/ruff format --check ngsild datamodels tests conformance bench
 
 typecheck: $(STAMP)
-	$(BIN)/mypy ngsild
+	$(BIN)/mypy ngsild datamodels
 
 unit: $(STAMP)
 	$(BIN)/pytest tests
