@@ -1,4 +1,4 @@
-"""python -m bench [--smoke | --queries-smoke] [--scenarios B0,B1,B2,B5,B6,B7,B8] [--dataset N[,N...]] [--out FILE]"""
+"""python -m bench [--smoke | --queries-smoke] [--scenarios B0,...,B8,SDM] [--dataset N[,N...]] [--out FILE]"""
 
 from __future__ import annotations
 

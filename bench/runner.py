@@ -18,7 +18,7 @@ from typing import IO, Any
 import httpx
 import orjson
 
-from bench import entity, procs, queries, report
+from bench import entity, models, procs, queries, report
 from bench.wrk import Burst, ensure_wrk, run_burst, run_until_marked
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,7 +27,7 @@ READY_PATH = ENTITIES + "?type=Entity&limit=1"
 UVICORN_FLAGS = ["--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"]
 EGRESS_ALLOW = "127.0.0.0/8,::1,localhost"
 LOADER_CONNECTIONS = 32
-SCENARIOS = ("B0", "B1", "B2", "B5", "B6", "B7", "B8")
+SCENARIOS = ("B0", "B1", "B2", "B5", "B6", "B7", "B8", "SDM")
 QUERY_SCENARIOS = ("B5", "B6", "B7")
 NOISY_PCT = 20
 BATCH_SIZE = 100
@@ -178,13 +178,13 @@ class Harness:
         procs.wait_ready(server, "/")
         return server
 
-    def start_broker(self, tag: str) -> procs.Server:
+    def start_broker(self, tag: str, extra: tuple[str, ...] = ()) -> procs.Server:
         db = self.tmp / tag / "bench.db"
         db.parent.mkdir(parents=True, exist_ok=True)
 
         def argv(port: int) -> list[str]:
             where = ["--host", procs.HOST, "--port", str(port), "--store", f"sqlite:///{db}"]
-            return [sys.executable, "-m", "ngsild", "serve", *where, "--egress-allow", EGRESS_ALLOW]
+            return [sys.executable, "-m", "ngsild", "serve", *where, "--egress-allow", EGRESS_ALLOW, *extra]
 
         server = self.start(f"broker {tag}", argv)
         self.cold_starts.append(procs.wait_ready(server, READY_PATH))
@@ -430,6 +430,30 @@ class Harness:
             answer = client.get(ENTITIES, params={"type": "Entity", "count": "true", "limit": "0"})
             return int(answer.headers.get("NGSILD-Results-Count", "-1"))
 
+    # -- Smart Data Models validation ------------------------------------------------------------
+
+    def scenario_sdm(self) -> None:
+        """Creates of WaterQualityObserved with validation enforced, paired with the same creates on a
+        broker that knows the models but does not validate (--validation off)."""
+        if not models.available():
+            self.notes.append(f"SDM skipped: {models.EXAMPLE} is missing (../shared beside the checkout)")
+            self.log(self.notes[-1])
+            return
+        templates = self.tmp / "sdm-templates.txt"
+        models.write_templates(templates, 256)
+        source = ("--datamodels", str(models.MODELS))
+        enforced = self.start_broker("sdm-enforce", (*source, "--validation", "enforce"))
+        unchecked = self.start_broker("sdm-off", (*source, "--validation", "off"))
+        try:
+            for connections in (10, 50):
+                meta = {"scenario": "SDM", "name": "create WaterQualityObserved, enforce vs off", "dataset": "empty+"}
+                subject = Load("enforce", enforced, "create.lua", [str(templates), models.LINK])
+                baseline = Load("off", unchecked, "create.lua", [str(templates), models.LINK])
+                self.run_pair(meta, subject, baseline, connections)
+        finally:
+            self.stop(enforced)
+            self.stop(unchecked)
+
     # -- B5-B7 queries -------------------------------------------------------------------------
 
     def query_kinds(self) -> list[queries.QueryKind]:
@@ -486,6 +510,8 @@ class Harness:
             self.query_scenarios(b0)
         if "B8" in self.options.scenarios:
             self.guarded("B8", self.scenario_b8)
+        if "SDM" in self.options.scenarios:
+            self.guarded("SDM", self.scenario_sdm)
 
     def guarded(self, what: str, block: Callable[[], None]) -> None:
         """Run a block of scenarios; a failure ends that block with a note, not the whole run."""
@@ -599,7 +625,7 @@ def find(harness: Harness, scenario: str, name: str, dataset: Any, connections: 
 def build_checks(harness: Harness) -> list[report.Check]:
     if not {"B0", "B1", "B2"} & set(harness.options.scenarios):
         # a B5-B8 run: no n/a rows for B0-B2
-        return [*common_checks(harness), *query_checks(harness), *batch_checks(harness)]
+        return [*common_checks(harness), *query_checks(harness), *batch_checks(harness), *sdm_checks(harness)]
     n = harness.profile.dataset
     checks: list[report.Check] = []
 
@@ -631,6 +657,18 @@ def build_checks(harness: Harness) -> list[report.Check]:
         checks.append(report.Check(label, value, "x", "~1.0", "-", status))
     checks.extend(query_checks(harness))
     checks.extend(batch_checks(harness))
+    checks.extend(sdm_checks(harness))
+    return checks
+
+
+def sdm_checks(harness: Harness) -> list[report.Check]:
+    """Issue 6: validating Smart Data Models at ingest costs at most 20% of create throughput."""
+    checks: list[report.Check] = []
+    for record in harness.records:
+        if record.get("kind") == "result" and record["scenario"] == "SDM":
+            label = f"SDM create enforce / off, c={record['concurrency']}"
+            status = report.grade(record["ratio"], 0.8, 0.6, higher_is_better=True)
+            checks.append(report.Check(label, record["ratio"], "x", ">= 0.8", "0.6", status))
     return checks
 
 

@@ -12,8 +12,10 @@ General layout (the import rule is enforced by ``tests/test_layers.py``)::
     contexts.py remote @context fetch + caches; egress.py decides which hosts may be contacted.
     store/      the storage port and its adapters; the only importers of sqlite3 (and pymongo).
     model.py, errors.py, clock.py, settings.py, geojson.py: shared vocabulary and plumbing.
+    ../datamodels  Smart Data Models (schemas, contexts, validators): a package of its own that
+                imports nothing of ngsild; services.admission applies it at ingest.
 
-    http -> services -> {query, updates, validate, render, jsonld, contexts, store.port}
+    http -> services -> {query, updates, validate, render, jsonld, contexts, datamodels, store.port}
     store.* -> {query, model, errors};  query -> {model, errors, geojson};  nothing imports http.
 """
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
+from ngsild.services.admission import parse_policies
 from ngsild.settings import Settings
 from ngsild.store.factory import UnsupportedStore, open_store
 
@@ -13,8 +15,12 @@ def main(argv: list[str] | None = None) -> int:
     if command == "serve":
         try:
             open_store(settings.store)
-        except UnsupportedStore as exc:
+            parse_policies(settings.validation, settings.validation_types)
+        except (UnsupportedStore, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if settings.datamodels is not None and not Path(settings.datamodels).is_dir():
+            print(f"error: --datamodels {settings.datamodels}: no such directory", file=sys.stderr)
             return 2
         import uvicorn
 

@@ -81,6 +81,7 @@ class ContextResolver:
     _inflight: dict[str, asyncio.Task[CachedContext]] = field(default_factory=dict)
     _compiled: OrderedDict[bytes, _Compiled] = field(default_factory=OrderedDict)
     _hosted: dict[str, CachedContext] = field(default_factory=dict)  # by local id
+    _preloaded: dict[str, CachedContext] = field(default_factory=dict)  # by URL: known without fetching
 
     async def term_map(self, context: Any) -> TermMap:
         """The TermMap of a request @context (a URL, an inline object, or a list of them)."""
@@ -129,10 +130,10 @@ class ContextResolver:
         """The cached document for ``url``, downloaded when missing or expired."""
         if not url.startswith(("http://", "https://")):
             raise BadRequestData(f"the @context {url!r} is not an http(s) URL")
-        hosted = self.hosted_entry(url)
-        if hosted is not None:
-            hosted.use(self.clock.now())
-            return hosted
+        held = self.hosted_entry(url) or self._preloaded.get(url)
+        if held is not None:
+            held.use(self.clock.now())
+            return held
         cached = self._documents.get(url)
         if cached is not None and cached.expires_at > self.clock.now():
             cached.use(self.clock.now())
@@ -159,6 +160,11 @@ class ContextResolver:
         self._hosted[local_id] = entry
         return entry
 
+    def preload(self, url: str, document: Any) -> None:
+        """Know the @context at ``url`` without fetching it (e.g. the Smart Data Models contexts
+        of a local data-models directory). Listed as Cached; never expires or leaves the cache."""
+        self._preloaded[url] = CachedContext(url, document, self.clock.now(), _NEVER)
+
     def hosted_entry(self, url: str) -> CachedContext | None:
         """The stored context a URL names: its path ends with the serving path and a known id."""
         head, _, local_id = url.rpartition("/")
@@ -167,7 +173,8 @@ class ContextResolver:
     def entries(self) -> list[CachedContext]:
         """Every context the broker holds: stored ones, then the live cache."""
         now = self.clock.now()
-        return [*self._hosted.values(), *(d for d in self._documents.values() if d.expires_at > now)]
+        live = (d for d in self._documents.values() if d.expires_at > now)
+        return [*self._hosted.values(), *self._preloaded.values(), *live]
 
     def entry(self, key: str) -> CachedContext | None:
         """A held context by local id, or a cached one by its original URL."""
@@ -177,6 +184,7 @@ class ContextResolver:
         """Drop a held context, and every compiled context built from it."""
         if entry.kind == CACHED:
             self._documents.pop(entry.url, None)
+            self._preloaded.pop(entry.url, None)
         else:
             self._hosted.pop(entry.local_id, None)
         self._compiled.clear()

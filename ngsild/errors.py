@@ -39,10 +39,18 @@ class NgsiLdError(Exception):
     title: str = "Internal error"
     status: int = 500
 
-    def __init__(self, detail: str, *, instance: str | None = None, title: str | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        instance: str | None = None,
+        title: str | None = None,
+        members: dict[str, object] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.instance = instance
+        self.members = members or {}  # RFC 7807 extension members, e.g. the violations of a schema
         if title is not None:
             self.title = title
 
@@ -60,6 +68,7 @@ class NgsiLdError(Exception):
         }
         if self.instance is not None:
             body["instance"] = self.instance
+        body.update(self.members)
         return body
 
     def __repr__(self) -> str:

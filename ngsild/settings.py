@@ -28,6 +28,9 @@ class Settings:
     default_limit: int = 20  # Query Entities page size when the client gives no limit
     max_limit: int = 1000  # a larger limit is 403 TooManyResults
     max_batch_entities: int = 1000  # items in one batch operation; more is 413
+    datamodels: str | None = None  # a Smart Data Models directory (source or pull cache): validate its types
+    validation: str = "enforce"  # policy for those types: off, warn or enforce
+    validation_types: str | None = None  # per-type policies, e.g. "ParkingSpot=warn,Vehicle=off"
 
     @property
     def egress(self) -> EgressPolicy:
@@ -75,6 +78,15 @@ class Settings:
         serve.add_argument("--default-limit", type=int, default=base.default_limit)
         serve.add_argument("--max-limit", type=int, default=base.max_limit)
         serve.add_argument("--max-batch-entities", type=int, default=base.max_batch_entities)
+        serve.add_argument(
+            "--datamodels",
+            default=base.datamodels,
+            help="a Smart Data Models directory (python -m datamodels pull ...): validate the types found in it",
+        )
+        serve.add_argument("--validation", choices=("off", "warn", "enforce"), default=base.validation)
+        serve.add_argument(
+            "--validation-types", default=base.validation_types, help="per-type policies: ParkingSpot=warn,Vehicle=off"
+        )
         args = parser.parse_args(argv)
         values = {k: v for k, v in vars(args).items() if k != "command"}
         settings = replace(base, **values)

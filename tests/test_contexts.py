@@ -576,3 +576,15 @@ async def test_check_caches_the_urls_a_context_names(server: Server) -> None:
     resolver = resolver_for(server)
     await resolver.check([CTX_URL, {"other": "urn:o"}])
     assert [e.url for e in resolver.entries()] == [CTX_URL]
+
+
+async def test_a_preloaded_context_is_served_without_a_request_and_listed_as_cached(clock: FakeClock) -> None:
+    server = Server()
+    resolver = resolver_for(server, clock=clock, document_cache_size=1)
+    resolver.preload(CTX_URL, {"speed": SPEED})
+    assert (await resolver.term_map(CTX_URL)).expand("speed") == SPEED
+    assert server.requests == []
+    (entry,) = resolver.entries()
+    assert entry.kind == "Cached" and entry.url == CTX_URL and entry.hits == 1
+    clock.advance(10 * 365 * 86400)
+    assert resolver.entry(CTX_URL) is entry  # never expires

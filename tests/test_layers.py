@@ -92,3 +92,11 @@ def test_pure_modules_do_no_io(name: str) -> None:
     io = {"httpx", "starlette", "sqlite3", "pymongo", "socket", "asyncio"}
     assert not {i for i in MODULES[name] if i.split(".")[0] in io}
     assert not {i for i in internal(MODULES[name]) if layer(i) in ("ngsild.store", "ngsild.services")}
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_only_services_use_datamodels(name: str) -> None:
+    """Data-model validation is a use-case concern: below the HTTP edge, above the pure modules."""
+    if name.startswith("ngsild.services"):
+        return
+    assert not {i for i in MODULES[name] if i.split(".")[0] == "datamodels"}

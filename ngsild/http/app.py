@@ -13,8 +13,8 @@ from starlette.types import Receive, Scope, Send
 
 from ngsild.clock import Clock, SystemClock
 from ngsild.contexts import ContextLimits, ContextResolver
-from ngsild.http.routes import ROUTES, Dispatcher
-from ngsild.services import context_store
+from ngsild.http.routes import EXTENSIONS, ROUTES, Dispatcher
+from ngsild.services import admission, context_store
 from ngsild.services.broker import Broker, ChangeListener
 from ngsild.settings import Settings
 from ngsild.store.factory import open_store
@@ -42,7 +42,8 @@ def create_app(
             unavailable_status=settings.ld_context_unavailable_status,
         )
         contexts = ContextResolver(client, settings.egress, the_clock, limits)
-        broker = Broker(settings, store, contexts, the_clock, client, list(listeners or []))
+        checks = await admission.load(settings.datamodels, settings.validation, settings.validation_types, contexts)
+        broker = Broker(settings, store, contexts, the_clock, client, list(listeners or []), checks)
         await context_store.load(broker)
         try:
             yield {"broker": broker}
@@ -51,7 +52,7 @@ def create_app(
             if http is None:
                 await client.aclose()
 
-    return BrokerApp(lifespan, Dispatcher(ROUTES))
+    return BrokerApp(lifespan, Dispatcher(ROUTES, EXTENSIONS))
 
 
 class BrokerApp(Starlette):

@@ -16,10 +16,11 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ngsild.errors import MethodNotAllowed, NgsiLdError, ResourceNotFound
-from ngsild.http import batch, discovery, entities, jsonld_contexts, queries
+from ngsild.http import batch, data_models, discovery, entities, jsonld_contexts, queries
 from ngsild.http.negotiation import Query
 from ngsild.http.problems import problem_response
 from ngsild.model import API_ROOT
+from ngsild.services import admission
 
 Handler = Callable[[Request, dict[str, str], Query], Awaitable[Response]]
 
@@ -45,6 +46,11 @@ def route(path: str, **methods: Handler) -> Route:
     return Route(tuple(path.strip("/").split("/")), methods)
 
 
+EXTENSION_ROOT = "/ngsi-ld/ex"
+EXTENSIONS: list[Route] = [
+    route("/datamodels", GET=data_models.list_models),
+]
+
 ROUTES: list[Route] = [
     route("/entities", GET=queries.query_entities, POST=entities.create),
     route("/entityOperations/query", POST=queries.post_query),
@@ -67,41 +73,49 @@ ROUTES: list[Route] = [
 ]  # fmt: skip
 
 
-def split_path(raw_path: bytes) -> list[str] | None:
-    """The decoded segments below the API root, or None for a path outside it."""
+def split_path(raw_path: bytes, root: str = API_ROOT) -> list[str] | None:
+    """The decoded segments below ``root``, or None for a path outside it."""
     path = raw_path.decode("latin-1")
-    if not path.startswith(API_ROOT + "/"):
+    if not path.startswith(root + "/"):
         return None
-    rest = path[len(API_ROOT) + 1 :]
+    rest = path[len(root) + 1 :]
     if rest.endswith("/attrs/"):
         rest = rest[:-1]  # '/attrs/' names the attrs collection, not an attribute with an empty name
     return [unquote(part, errors="strict") for part in rest.split("/")]
 
 
 class Dispatcher:
-    """The ASGI app behind every NGSI-LD path."""
+    """The ASGI app behind every NGSI-LD path (and this broker's extensions under /ngsi-ld/ex)."""
 
-    def __init__(self, routes: list[Route]) -> None:
-        self.routes = routes
+    def __init__(self, routes: list[Route], extensions: list[Route] | None = None) -> None:
+        self.tables = [(API_ROOT, routes), (EXTENSION_ROOT, extensions or [])]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
+        warnings: list[str] = []
+        token = admission.WARNINGS.set(warnings)
         try:
             response = await self.dispatch(request, scope)
         except NgsiLdError as exc:
             response = problem_response(exc)
         except Exception as exc:
             response = problem_response(exc)
+        finally:
+            admission.WARNINGS.reset(token)
         tenant = request.headers.get("ngsild-tenant")
         if tenant:
             response.headers["NGSILD-Tenant"] = tenant  # §5.5.10: the tenant is echoed in the response
+        for warning in warnings:  # the warn policy of Smart Data Models validation (RFC 7234 code 199)
+            response.headers.append("Warning", f'199 ngsild "{_quoted(warning)}"')
         await response(scope, receive, send)
 
     async def dispatch(self, request: Request, scope: Scope) -> Response:
-        raw_path = scope.get("raw_path") or scope["path"].encode()
-        parts = split_path(raw_path.split(b"?", 1)[0])
-        if parts is not None:
-            for candidate in self.routes:
+        raw_path = (scope.get("raw_path") or scope["path"].encode()).split(b"?", 1)[0]
+        for root, routes in self.tables:
+            parts = split_path(raw_path, root)
+            if parts is None:
+                continue
+            for candidate in routes:
                 params = candidate.match(parts)
                 if params is None:
                     continue
@@ -113,3 +127,9 @@ class Dispatcher:
                 query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else {}
                 return await handler(request, params, query)
         raise ResourceNotFound(f"there is no resource at {scope['path']}")
+
+
+def _quoted(text: str) -> str:
+    """``text`` as the quoted-string of a header value (printable ASCII, quotes escaped)."""
+    printable = "".join(ch if " " <= ch <= "~" else "?" for ch in text)
+    return printable.replace("\\", "\\\\").replace('"', '\\"')

@@ -11,6 +11,7 @@ import httpx
 from ngsild.clock import Clock, format_datetime
 from ngsild.contexts import ContextResolver
 from ngsild.model import Change
+from ngsild.services.admission import Admission
 from ngsild.settings import Settings
 from ngsild.store.port import Store
 
@@ -26,6 +27,7 @@ class Broker:
     clock: Clock
     http: httpx.AsyncClient
     listeners: list[ChangeListener] = field(default_factory=list)
+    admission: Admission = field(default_factory=Admission)  # Smart Data Models validation at ingest
 
     def now(self) -> str:
         return format_datetime(self.clock.now())

@@ -41,6 +41,7 @@ async def create_entity(broker: Broker, tenant: str, payload: Any, tm: TermMap) 
     """Create Entity (§5.6.1); the tenant is created by its first write. Returns the id."""
     fragment = validate.entity(payload, tm, validate.CREATE)
     doc = updates.create(fragment, broker.now())
+    broker.admission.check(doc)
     await broker.store.create(tenant, doc)
     await broker.publish(Change(tenant, doc["id"], None, doc, "create"))
     return str(doc["id"])
@@ -78,6 +79,7 @@ async def _modify(
         if stored is None or (types is not None and not types_match(types, stored.doc["type"])):
             raise _not_found(entity_id)
         doc, result = apply(stored.doc)
+        broker.admission.check(doc)
         try:
             await broker.store.replace(tenant, doc, stored.revision)
         except RevisionConflict:
