@@ -28,6 +28,7 @@ from conformance.helpers import ContextServer, new_id
 API_PREFIX = "/ngsi-ld/v1"
 STARTUP_TIMEOUT_S = 15.0
 REPO_ROOT = Path(__file__).resolve().parent.parent
+SMART_DATA_MODELS = REPO_ROOT.parent / "shared" / "smart-data-models"
 
 
 def _free_port() -> int:
@@ -80,6 +81,8 @@ def broker_url() -> Iterator[str]:
         "--egress-allow",
         "127.0.0.0/8,::1,localhost",
     ]
+    if SMART_DATA_MODELS.is_dir():  # the broker's Smart Data Models extension (test_ex_datamodels.py)
+        cmd += ["--datamodels", str(SMART_DATA_MODELS), "--validation", "enforce"]
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=log_file, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
