@@ -3,10 +3,12 @@ reference), exact with shapely on WGS84 coordinates; ``near`` in metres on the s
 
 from __future__ import annotations
 
+import itertools
 import math
 from functools import lru_cache
 from typing import Any
 
+import shapely
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
@@ -40,6 +42,48 @@ def _prepared(query: GeoQuery) -> Any:
 _PREPARED_RELATIONS = frozenset({GeoRel.WITHIN, GeoRel.INTERSECTS, GeoRel.DISJOINT})
 
 
+@lru_cache(maxsize=1024)
+def _prepared_in_place(query: GeoQuery) -> BaseGeometry:
+    """The reference geometry, prepared, for the vectorised point predicates (no Point objects:
+    building one costs more than the test itself)."""
+    geometry = shape(query.geometry())
+    shapely.prepare(geometry)
+    return geometry
+
+
+@lru_cache(maxsize=1024)
+def _rectangle(query: GeoQuery) -> tuple[float, float, float, float] | None:
+    """(min_x, max_x, min_y, max_y) when the reference is one axis-aligned rectangle (the common
+    bounding-box query), whose point tests are plain comparisons; else None."""
+    rings: Any = query.coordinates  # a Polygon's: a tuple of rings of (x, y) tuples
+    if query.geometry_type != "Polygon" or len(rings) != 1:
+        return None
+    ring = rings[0]
+    if len(ring) != 5 or ring[0] != ring[4]:
+        return None
+    xs: set[float] = {p[0] for p in ring}
+    ys: set[float] = {p[1] for p in ring}
+    edges_straight = all(a[0] == b[0] or a[1] == b[1] for a, b in itertools.pairwise(ring))
+    if len(xs) != 2 or len(ys) != 2 or not edges_straight:
+        return None
+    return min(xs), max(xs), min(ys), max(ys)
+
+
+def _point_relates(query: GeoQuery, x: float, y: float) -> bool:
+    box = _rectangle(query)
+    if box is not None:
+        min_x, max_x, min_y, max_y = box
+        if query.georel is GeoRel.WITHIN:  # strictly inside: the boundary is not within
+            return min_x < x < max_x and min_y < y < max_y
+        touching = min_x <= x <= max_x and min_y <= y <= max_y
+        return touching if query.georel is GeoRel.INTERSECTS else not touching
+    reference = _prepared_in_place(query)
+    if query.georel is GeoRel.WITHIN:  # the point within the reference: the reference contains it
+        return bool(shapely.contains_xy(reference, x, y))
+    inside = bool(shapely.intersects_xy(reference, x, y))
+    return inside if query.georel is GeoRel.INTERSECTS else not inside
+
+
 def distance_m(reference: BaseGeometry, target: BaseGeometry) -> float:
     """Distance in metres between the closest points of two geometries (0 when they touch)."""
     if reference.intersects(target):
@@ -58,6 +102,9 @@ def relates(query: GeoQuery, geometry: dict[str, Any]) -> bool:
         if query.max_distance is not None:
             return distance <= query.max_distance
         return query.min_distance is not None and distance >= query.min_distance
+    if geometry["type"] == "Point" and query.georel in _PREPARED_RELATIONS:
+        x, y = geometry["coordinates"][:2]
+        return _point_relates(query, float(x), float(y))
     target = Point(geometry["coordinates"][:2]) if geometry["type"] == "Point" else shape(geometry)
     reference = _prepared(query) if query.georel in _PREPARED_RELATIONS else _reference(query)
     match query.georel:

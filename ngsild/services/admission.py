@@ -90,9 +90,7 @@ def parse_policies(default: str, overrides: str | None) -> tuple[str, dict[str, 
     return default, per_type
 
 
-async def load(
-    directory: str | None, default: str, overrides: str | None, contexts: ContextResolver
-) -> Admission:
+async def load(directory: str | None, default: str, overrides: str | None, contexts: ContextResolver) -> Admission:
     """The models found in ``directory`` with their policies; their @contexts become known to
     ``contexts`` so entities posted with a model's context URL expand without a network fetch.
     A model that cannot be loaded is reported (and its type left unvalidated); the others serve."""

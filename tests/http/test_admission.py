@@ -107,9 +107,8 @@ def test_every_write_is_checked_on_the_entity_as_it_would_be_stored(client: Test
     without_location = spot(location=None)
     del without_location["id"], without_location["type"]
     assert ("$", "required") in violations(client.put(url, json=without_location, headers=LD))
-    assert client.get(url, headers={"Link": f'<{context[1]}>; rel="http://www.w3.org/ns/json-ld#context"'}).json()[
-        "status"
-    ]["value"] == "free"
+    link = f'<{context[1]}>; rel="http://www.w3.org/ns/json-ld#context"'
+    assert client.get(url, headers={"Link": link}).json()["status"]["value"] == "free"
 
 
 def test_batch_items_are_checked_one_by_one(client: TestClient) -> None:

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from shapely.geometry import shape
 
 from ngsild.jsonld import CORE_TERM_MAP
-from ngsild.query.ast import EntityQuery, GeoQuery
+from ngsild.query import geo
+from ngsild.query.ast import EntityQuery, GeoQuery, GeoRel
 from ngsild.query.geo import EARTH_RADIUS_M, haversine_m, relates
 from ngsild.query.match import geo_matches, matches
 from ngsild.query.qlang import parse_geo_query
@@ -210,3 +212,25 @@ def test_a_non_geo_attribute_is_not_a_target() -> None:
     """Only GeoProperty instances are targets: a Property of the same name never matches."""
     doc = stored({"area": {"type": "Property", "value": 5}})
     assert not geo_matches(query("disjoint", "Polygon", REF_POLYGON, "area"), doc)
+
+
+@given(st.floats(-1.0, 2.0), st.floats(-1.0, 2.0), st.sampled_from([GeoRel.WITHIN, GeoRel.INTERSECTS, GeoRel.DISJOINT]))
+def test_point_shortcuts_agree_with_shapely(x: float, y: float, relation: GeoRel) -> None:
+    """Points against a rectangle (plain comparisons) and against any polygon (vectorised, prepared)
+    give exactly shapely's answer, boundary included: within excludes it, intersects includes it."""
+    point = {"type": "Point", "coordinates": [x, y]}
+    for ring in (((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)),
+                 ((0.0, 0.0), (1.0, 0.0), (0.5, 1.0), (0.0, 0.0))):  # fmt: skip
+        query = GeoQuery(relation, "Polygon", (ring,), "loc")
+        polygon, target = shape(query.geometry()), shape(point)
+        expected = {
+            GeoRel.WITHIN: polygon.contains(target),
+            GeoRel.INTERSECTS: polygon.intersects(target),
+            GeoRel.DISJOINT: polygon.disjoint(target),
+        }[relation]
+        assert geo.relates(query, point) == expected
+    for edge in ([0.0, 0.5], [1.0, 1.0], [0.5, 0.0]):
+        on_edge = GeoQuery(
+            GeoRel.WITHIN, "Polygon", (((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)),), "l"
+        )
+        assert not geo.relates(on_edge, {"type": "Point", "coordinates": edge})
