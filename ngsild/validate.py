@@ -141,8 +141,11 @@ def scope(raw: Any, rules: Rules) -> list[str] | str:
 
 
 def attribute_name(name: str, tm: TermMap) -> str:
-    """Check an attribute name and expand it."""
-    if not is_name(name):
+    """Check an attribute name and expand it. A name outside the NGSI-LD grammar (which the spec says
+    SHOULD be rejected) is accepted when the active @context defines it as a term: that is a
+    deliberate mapping to an IRI, and published models use such names (Smart Data Models'
+    WaterQualityObserved has ``N-TOT``)."""
+    if not is_name(name) and name not in tm.terms:
         raise _bad(f"{name!r} is not a valid NGSI-LD attribute name")
     if name in NON_REIFIED_TERMS:
         raise _bad(f"{name!r} is a reserved NGSI-LD member and cannot be an attribute name")

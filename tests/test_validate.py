@@ -243,6 +243,17 @@ def test_names_expand_to_iris(name: str, iri: str) -> None:
     assert validate.attribute_name(name, TM) == iri
 
 
+def test_a_name_outside_the_grammar_is_accepted_when_the_context_defines_it() -> None:
+    """``N-TOT`` (a Smart Data Models attribute) is a term of the model's context, so it is a
+    deliberate mapping to an IRI; without the definition it is refused."""
+    tm = compile_term_map([{"N-TOT": EX + "nitrogenTotal"}])
+    assert validate.attribute_name("N-TOT", tm) == EX + "nitrogenTotal"
+    with pytest.raises(BadRequestData, match="not a valid NGSI-LD attribute name"):
+        validate.attribute_name("N-TOT", TM)
+    with pytest.raises(BadRequestData, match="reserved"):  # a defined term still may not alias a keyword
+        validate.attribute_name("ident", compile_term_map([{"ident": "@id"}]))
+
+
 def test_unicode_names_are_accepted() -> None:
     """Names may use any Unicode letters and numbers."""
     assert attrs_of({"température": 1, "温度2": 2}).keys() == {DC + "température", DC + "温度2"}
