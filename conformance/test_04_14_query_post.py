@@ -284,3 +284,13 @@ def test_non_object_body_is_rejected(client: httpx.Client) -> None:
 def test_bad_paging_url_parameters(client: httpx.Client, params: dict[str, str], status: int, name: str) -> None:
     """limit above the maximum gives 403 TooManyResults; negative or non-integer values give 400."""
     assert_problem(post_query(client, q_of({"type": uniq("Thing")}), **params), status, name)
+
+
+def test_too_many_ids_is_too_complex(client: httpx.Client) -> None:
+    """A Query naming more entity ids than the broker takes in one query is refused, not failed:
+    403 TooComplexQuery (this broker's limit is 10,000; brokers without one may answer 200)."""
+    ids = ",".join(f"urn:ngsi-ld:Many:{n}" for n in range(10_001))
+    body = {"type": "Query", "entities": [{"type": "Many", "id": ids}]}
+    response = client.post("/entityOperations/query", json=body)
+    if response.status_code != 200:
+        assert_problem(response, 403, "TooComplexQuery")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ngsild.errors import BadRequestData, TooManyResults
+from ngsild.errors import BadRequestData, TooComplexQuery, TooManyResults
 from ngsild.model import NGSI_LD, is_name, is_uri
 from ngsild.query import collation
 from ngsild.query.ast import And, Direction, EntityQuery, EntitySelector, Or, Ordering, Q, TypeSelector
@@ -58,8 +58,13 @@ def page_request(params: Mapping[str, str], *, default_limit: int, max_limit: in
     return PageRequest(offset, limit, count)
 
 
+MAX_IDS = 10_000  # ids in one query; a store binds each as a parameter (SQLite allows 32,766)
+
+
 def _ids(raw: str) -> frozenset[str]:
     ids = raw.split(",")
+    if len(ids) > MAX_IDS:
+        raise TooComplexQuery(f"the query names {len(ids)} entity ids; at most {MAX_IDS} are allowed in one query")
     for entity_id in ids:
         if not is_uri(entity_id):
             raise BadRequestData(f"id={raw!r}: {entity_id!r} is not a URI")
