@@ -60,6 +60,7 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 """
 _MAX_GROUP = 512
 _UNLIMITED = 2**62  # a LIMIT no result reaches (SQLite integers are 64-bit)
+_SCAN_MMAP_BYTES = 256 * 1024 * 1024
 _STOP = object()
 
 
@@ -82,8 +83,8 @@ def _documents(conn: sqlite3.Connection, eids: list[int]) -> list[Doc]:
 
 
 # Choosing the source of candidates: the best-ranked one unless it is large and another is small.
-_SMALL_SOURCE = 2000  # candidates that any plan checks quickly
-_MUCH_SMALLER = 1000  # worth switching to
+_SMALL_SOURCE = 1000  # candidates that any plan checks quickly
+_MUCH_SMALLER = 500  # worth switching to
 
 
 def _source(conn: sqlite3.Connection, plan: Translation) -> int | None:
@@ -413,6 +414,10 @@ class SqliteStore:
         conn = getattr(self._reader_local, "conn", None)
         if conn is None:
             conn = self._connect()
+            # Scans read index and document pages all over the file: memory-mapped, a page read is a
+            # memory access instead of a system call (35-50 % off B6 at 100k). Capped, and only
+            # here: mapped pages count in the process's RSS (as reclaimable page cache).
+            conn.execute(f"PRAGMA mmap_size={_SCAN_MMAP_BYTES}")
             self._reader_local.conn = conn
             self._reader_connections.append(conn)
         try:
