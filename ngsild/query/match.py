@@ -9,7 +9,6 @@ from datetime import date, datetime, time
 from typing import Any, assert_never
 
 from ngsild.model import VALUE_MEMBER, Doc
-from ngsild.query import geo
 from ngsild.query.ast import (
     And,
     Compare,
@@ -269,6 +268,8 @@ def _scope_pattern_matches(pattern: ScopePattern, scope: tuple[str, ...]) -> boo
 
 def geo_matches(query: GeoQuery, doc: Doc) -> bool:
     """Any GeoProperty instance of the target attribute satisfies the relation; none: no match."""
+    from ngsild.query import geo  # shapely (with numpy) loads on the first geo-query, not at start-up
+
     return any(
         inst["type"] == "GeoProperty" and geo.relates(query, inst["value"])
         for inst in doc["attrs"].get(query.geoproperty, ())

@@ -14,10 +14,8 @@ from datetime import date, datetime, time
 from typing import Any
 
 import orjson
-from shapely.geometry import Point, shape
 
 from ngsild.model import Doc
-from ngsild.query import geo
 from ngsild.query.ast import Direction, Ordering, OrderKey
 from ngsild.query.collation import collation
 from ngsild.query.match import targets
@@ -48,6 +46,10 @@ def sort(docs: list[Doc], ordering: Ordering) -> list[Doc]:
 def _extractor(key: OrderKey, ordering: Ordering, text_key: Callable[[str], Any]) -> Callable[[Doc], Any]:
     if key.direction in (Direction.DIST_ASC, Direction.DIST_DESC):
         assert key.path is not None and ordering.origin is not None
+        from shapely.geometry import shape  # loaded on the first distance ordering, not at start-up
+
+        from ngsild.query import geo
+
         path, origin = key.path, shape(ordering.origin_geometry())
 
         def distance(doc: Doc) -> Any:
@@ -70,6 +72,8 @@ def _extractor(key: OrderKey, ordering: Ordering, text_key: Callable[[str], Any]
 
 
 def _geometry(value: dict[str, Any]) -> Any:
+    from shapely.geometry import Point, shape
+
     return Point(value["coordinates"][:2]) if value.get("type") == "Point" else shape(value)
 
 

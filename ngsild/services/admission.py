@@ -14,14 +14,16 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import datamodels
 from ngsild import render
 from ngsild.contexts import ContextResolver
 from ngsild.errors import BadRequestData
 from ngsild.jsonld import TermMap
 from ngsild.model import Doc
+
+if TYPE_CHECKING:  # imported when models are loaded: jsonschema costs ~90 ms of every cold start
+    import datamodels
 
 POLICIES = ("off", "warn", "enforce")
 log = logging.getLogger("ngsild.datamodels")
@@ -72,7 +74,9 @@ class Admission:
 
 def _key_values(doc: Doc, term_map: TermMap) -> dict[str, Any]:
     """The stored entity as the model's schema sees it: compacted with the model's context, simplified."""
-    return datamodels.simplify(render.entity(doc, term_map, render.RenderOptions()))
+    from datamodels import simplify
+
+    return simplify(render.entity(doc, term_map, render.RenderOptions()))
 
 
 def parse_policies(default: str, overrides: str | None) -> tuple[str, dict[str, str]]:
@@ -97,6 +101,8 @@ async def load(directory: str | None, default: str, overrides: str | None, conte
     default, per_type = parse_policies(default, overrides)
     if directory is None:
         return Admission()
+    import datamodels
+
     library = datamodels.load(Path(directory))
     unknown = sorted(set(per_type) - set(library.models))
     if unknown:
