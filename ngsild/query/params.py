@@ -12,8 +12,8 @@ from ngsild.errors import BadRequestData, TooComplexQuery, TooManyResults
 from ngsild.model import NGSI_LD, is_name, is_uri
 from ngsild.query import collation
 from ngsild.query.ast import And, Direction, EntityQuery, EntitySelector, Or, Ordering, Q, TypeSelector
+from ngsild.query.geoquery import parse_geo_query
 from ngsild.query.qlang import (
-    parse_geo_query,
     parse_order_by,
     parse_projection,
     parse_q,

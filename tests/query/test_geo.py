@@ -15,8 +15,8 @@ from ngsild.jsonld import CORE_TERM_MAP
 from ngsild.query import geo
 from ngsild.query.ast import EntityQuery, GeoQuery, GeoRel
 from ngsild.query.geo import EARTH_RADIUS_M, haversine_m, relates
+from ngsild.query.geoquery import parse_geo_query
 from ngsild.query.match import geo_matches, matches
-from ngsild.query.qlang import parse_geo_query
 from tests.query.strategies import stored
 
 TM = CORE_TERM_MAP

@@ -30,10 +30,9 @@ from ngsild.query.ast import (
     Temporal,
     TypeSelector,
 )
+from ngsild.query.geoquery import parse_geo_query, parse_georel
 from ngsild.query.qlang import (
     MAX_QUERY_LENGTH,
-    parse_geo_query,
-    parse_georel,
     parse_projection,
     parse_q,
     parse_scope_query,
