@@ -18,7 +18,7 @@ class SystemClock:
 
 
 class FakeClock:
-    """A clock that only moves when told to."""
+    """A clock that only moves when told to (tests; and a batch, whose items share one moment)."""
 
     def __init__(self, start: datetime | None = None) -> None:
         self._now = start or datetime(2026, 1, 1, tzinfo=UTC)

@@ -176,6 +176,15 @@ async def read_json(request: Request, max_bytes: int) -> Any:
         raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
 
 
+async def read_body(request: Request, broker: Broker, *, merge_patch: bool = False) -> tuple[str, str, Any]:
+    """(media type, tenant, parsed JSON) of a request with a body, checked in the §7.5 order:
+    length (411/413), Content-Type (415), tenant, then JSON (InvalidRequest)."""
+    check_length(request, broker.settings.max_body_bytes)
+    media = body_media_type(request, merge_patch=merge_patch)
+    tenant = tenant_of(request)
+    return media, tenant, await read_json(request, broker.settings.max_body_bytes)
+
+
 async def context_for_read(request: Request, broker: Broker, *, geo: bool = False, body: bool = True) -> RequestContext:
     """GET and DELETE: the @context comes from the Link header, else the core context.
     ``body=False`` (a DELETE answers 204): the Accept header does not matter."""
@@ -191,10 +200,7 @@ async def body_with_context(
 ) -> tuple[Any, RequestContext]:
     """POST/PATCH/PUT: validate Content-Type, read the body, apply the @context placement rules
     (§6.3.5) and resolve the context. ``object_body``: the body must be a JSON object."""
-    check_length(request, broker.settings.max_body_bytes)
-    media = body_media_type(request, merge_patch=merge_patch)
-    tenant = tenant_of(request)
-    body = await read_json(request, broker.settings.max_body_bytes)
+    media, tenant, body = await read_body(request, broker, merge_patch=merge_patch)
     if object_body and not isinstance(body, dict):
         raise InvalidRequest("the body must be a JSON object")
     url = link_context(request)
@@ -220,10 +226,7 @@ async def batch_items(request: Request, broker: Broker) -> tuple[str, list[Item]
     Link context that cannot be had. An item's own problem (a missing or bad @context in ld+json
     mode, an @context in json mode) is that item's error, reported in the 207 body.
     """
-    check_length(request, broker.settings.max_body_bytes)
-    media = body_media_type(request)
-    tenant = tenant_of(request)
-    body = await read_json(request, broker.settings.max_body_bytes)
+    media, tenant, body = await read_body(request, broker)
     if not isinstance(body, list):
         raise BadRequestData("the body of a batch operation must be a JSON array")
     if not body:

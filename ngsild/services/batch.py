@@ -13,9 +13,9 @@ import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
+from ngsild.clock import FakeClock
 from ngsild.errors import AlreadyExists, BadRequestData, NgsiLdError, ResourceNotFound
 from ngsild.jsonld import CORE_TERM_MAP, TermMap
 from ngsild.model import is_uri
@@ -50,18 +50,9 @@ class _Outcome:
     created: bool = False
 
 
-class _FixedClock:
-    """The moment of the batch: every item's modifiedAt is the same."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
-
-
 def _at_one_moment(broker: Broker) -> Broker:
-    return dataclasses.replace(broker, clock=_FixedClock(broker.clock.now()))
+    """The broker with its clock stopped at the batch's moment: every item's modifiedAt is the same."""
+    return dataclasses.replace(broker, clock=FakeClock(broker.clock.now()))
 
 
 def _id_of(payload: Any) -> str | None:
