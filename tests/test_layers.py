@@ -94,6 +94,15 @@ def test_pure_modules_do_no_io(name: str) -> None:
     assert not {i for i in internal(MODULES[name]) if layer(i) in ("ngsild.store", "ngsild.services")}
 
 
+DATAMODELS = Path(__file__).resolve().parents[1] / "datamodels"
+
+
+@pytest.mark.parametrize("path", sorted(DATAMODELS.glob("*.py")), ids=lambda p: p.name)
+def test_datamodels_stands_on_its_own(path: Path) -> None:
+    """Usable without the broker: no datamodels module imports ngsild."""
+    assert not {name for name in imports_of(path) if name.split(".")[0] == "ngsild"}
+
+
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_only_services_use_datamodels(name: str) -> None:
     """Data-model validation is a use-case concern: below the HTTP edge, above the pure modules."""

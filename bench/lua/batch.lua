@@ -12,11 +12,7 @@ local headers = {}
 ok_count, failed_count = 0, 0
 
 function init(args)
-   for _, body in ipairs(read_lines(args[1])) do
-      local s, e = body:find("__ENTITY_ID__", 1, true)
-      table.insert(heads, body:sub(1, s - 1))
-      table.insert(tails, body:sub(e + 1))
-   end
+   heads, tails = read_templates(args[1])
    path = args[2]
    size = tonumber(args[3])
    local random = io.open("/proc/sys/kernel/random/uuid"):read("*l")

@@ -21,6 +21,17 @@ function read_lines(path)
    return lines
 end
 
+-- The bodies of a templates file split around the id placeholder "__ENTITY_ID__": heads, tails.
+function read_templates(path)
+   local heads, tails = {}, {}
+   for _, body in ipairs(read_lines(path)) do
+      local s, e = body:find("__ENTITY_ID__", 1, true)
+      table.insert(heads, body:sub(1, s - 1))
+      table.insert(tails, body:sub(e + 1))
+   end
+   return heads, tails
+end
+
 function quantile_grid()
    local grid = {}
    for q = 5, 995, 5 do

@@ -10,11 +10,7 @@ local prefix = ""
 local headers = {}
 
 function init(args)
-   for _, body in ipairs(read_lines(args[1])) do
-      local s, e = body:find("__ENTITY_ID__", 1, true)
-      table.insert(heads, body:sub(1, s - 1))
-      table.insert(tails, body:sub(e + 1))
-   end
+   heads, tails = read_templates(args[1])
    local random = io.open("/proc/sys/kernel/random/uuid"):read("*l")
    prefix = string.format("urn:ngsi-ld:Entity:%s-4%03x-8", random:sub(1, 13), tid % 4096)
    headers["Content-Type"] = "application/json"

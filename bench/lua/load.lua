@@ -20,11 +20,7 @@ function init(args)
    for i = tid + 1, #all, nthreads do
       table.insert(ids, all[i])
    end
-   for _, body in ipairs(read_lines(args[2])) do
-      local s, e = body:find("__ENTITY_ID__", 1, true)
-      table.insert(heads, body:sub(1, s - 1))
-      table.insert(tails, body:sub(e + 1))
-   end
+   heads, tails = read_templates(args[2])
    done_path = args[4] .. tid
    headers["Content-Type"] = "application/json"
    if args[5] and args[5] ~= "-" then
