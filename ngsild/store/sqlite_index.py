@@ -9,12 +9,12 @@ their kinds and instance counts (attrs=, existence in q, /attributes), scalar at
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter
 
 import orjson
 
 from ngsild.errors import BadRequestData
 from ngsild.model import Doc
+from ngsild.store import derived
 
 SCHEMA_VERSION = 6
 
@@ -73,10 +73,7 @@ def index(conn: sqlite3.Connection, tenant: str, eid: int, doc: Doc) -> None:
     conn.executemany(
         "INSERT INTO entity_types (eid, type, tenant) VALUES (?, ?, ?)", [(eid, t, tenant) for t in doc["type"]]
     )
-    kinds: Counter[tuple[str, str]] = Counter()
-    for attr, insts in doc["attrs"].items():
-        for inst in insts:
-            kinds[(attr, inst["type"])] += 1
+    kinds = derived.attribute_kinds(doc)
     conn.executemany(
         "INSERT INTO entity_attrs (eid, attr, kind, instances, tenant) VALUES (?, ?, ?, ?, ?)",
         [(eid, attr, kind, n, tenant) for (attr, kind), n in kinds.items()],
@@ -106,63 +103,14 @@ def unindex(conn: sqlite3.Connection, eid: int) -> None:
         conn.execute("DELETE FROM geo_box_owners WHERE eid = ?", (eid,))
 
 
-_SCALAR_KINDS = {
-    "Property": "value",
-    "ListProperty": "valueList",
-    "Relationship": "object",
-    "ListRelationship": "objectList",
-    "VocabProperty": "vocab",
-    "JsonProperty": "json",  # an array of scalars compares element-wise like a list
-}
-
-
 def _scalars(doc: Doc) -> list[tuple[str, object, str | None]]:
     """(attr, number, text) for every scalar a q comparison on the attribute itself could reach."""
-    rows: list[tuple[str, object, str | None]] = []
-    for attr, insts in doc["attrs"].items():
-        for inst in insts:
-            kind = inst["type"]
-            if kind == "LanguageProperty":
-                for text in inst["languageMap"].values():
-                    rows.extend((attr, None, t) for t in (text if isinstance(text, list) else [text]))
-                continue
-            member = _SCALAR_KINDS.get(kind)
-            if member is None:
-                continue
-            value = inst[member]
-            if isinstance(value, dict) and "@value" in value:
-                value = value["@value"]
-            for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, bool):
-                    continue
-                if isinstance(item, int | float):
-                    rows.append((attr, item, None))
-                elif isinstance(item, str):
-                    rows.append((attr, None, item))
-    return rows
+    return [(attr, None, v) if isinstance(v, str) else (attr, v, None) for attr, v in derived.scalars(doc)]
 
 
-def _boxes(doc: Doc) -> list[tuple[str, tuple[float, float, float, float]]]:
+def _boxes(doc: Doc) -> list[tuple[str, derived.Box]]:
     """(attr, (min_x, max_x, min_y, max_y)) for every GeoProperty instance."""
-    out = []
-    for attr, insts in doc["attrs"].items():
-        for inst in insts:
-            if inst["type"] == "GeoProperty":
-                xs: list[float] = []
-                ys: list[float] = []
-                _positions(inst["value"]["coordinates"], xs, ys)
-                if xs:
-                    out.append((attr, (min(xs), max(xs), min(ys), max(ys))))
-    return out
-
-
-def _positions(coordinates: object, xs: list[float], ys: list[float]) -> None:
-    if isinstance(coordinates, list) and coordinates and isinstance(coordinates[0], int | float):
-        xs.append(float(coordinates[0]))
-        ys.append(float(coordinates[1]))
-    elif isinstance(coordinates, list):
-        for item in coordinates:
-            _positions(item, xs, ys)
+    return [(attr, box) for attr, geometry in derived.geometries(doc) if (box := derived.bounding_box(geometry))]
 
 
 def migrate(conn: sqlite3.Connection) -> None:

@@ -16,18 +16,15 @@ choosing stays below the cost of the best plan.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from ngsild.query.ast import (
     And,
     Compare,
-    Coordinates,
     EntityQuery,
     Exists,
     GeoQuery,
-    GeoRel,
     Op,
     Or,
     Path,
@@ -37,9 +34,9 @@ from ngsild.query.ast import (
     TypeSelector,
 )
 from ngsild.query.regex import Regex
+from ngsild.store import derived
 from ngsild.store.sqlite_index import BOX_BITS
 
-_METRES_PER_DEGREE = 111_194.9  # on the mean Earth radius used by query.geo
 _ENTITY_MEMBERS = frozenset({"createdAt", "modifiedAt"})  # q names that may address the entity itself
 _SQL_OPS = {Op.GT: ">", Op.GE: ">=", Op.LT: "<", Op.LE: "<="}
 
@@ -298,7 +295,7 @@ def _value_condition(node: Compare) -> tuple[str, list[Any], bool, int] | None:
 
 
 def _geo(plan: _Plan, query: GeoQuery) -> _Cond:
-    box = _search_box(query)
+    box = derived.search_box(query)
     if box is None:
         return plan.side("entity_attrs", "attr = ?", [query.geoproperty], exact=False, rank=_EXISTENCE)
     min_x, max_x, min_y, max_y = box
@@ -318,37 +315,3 @@ def _geo(plan: _Plan, query: GeoQuery) -> _Cond:
         rank=_GEO,
         scoped=False,
     )
-
-
-def _search_box(query: GeoQuery) -> tuple[float, float, float, float] | None:
-    """A box every matching target's bounding box must intersect, or None when there is none."""
-    xs: list[float] = []
-    ys: list[float] = []
-    _positions(query.coordinates, xs, ys)
-    min_x, max_x, min_y, max_y = min(xs), max(xs), min(ys), max(ys)
-    if query.georel is GeoRel.DISJOINT or (query.georel is GeoRel.NEAR and query.max_distance is None):
-        return None
-    if query.georel is GeoRel.NEAR:
-        assert query.max_distance is not None
-        margin = query.max_distance * 1.01 + 1.0  # metres, a little generous on purpose
-        d_lat = margin / _METRES_PER_DEGREE
-        min_y, max_y = min_y - d_lat, max_y + d_lat
-        if min_y <= -89.0 or max_y >= 89.0:
-            return None  # near a pole every longitude is close
-        widest = max(abs(min_y), abs(max_y))
-        d_lon = d_lat / math.cos(math.radians(widest))
-        min_x, max_x = min_x - d_lon, max_x + d_lon
-        if min_x < -180.0 or max_x > 180.0:
-            return None  # crosses the antimeridian
-    return min_x, max_x, min_y, max_y
-
-
-def _positions(coordinates: Coordinates, xs: list[float], ys: list[float]) -> None:
-    if isinstance(coordinates, tuple) and coordinates and isinstance(coordinates[0], float):
-        xs.append(coordinates[0])
-        second = coordinates[1]
-        assert isinstance(second, float)
-        ys.append(second)
-    elif isinstance(coordinates, tuple):
-        for item in coordinates:
-            _positions(item, xs, ys)
