@@ -20,8 +20,8 @@ run: $(STAMP)
 	$(BIN)/python -m ngsild serve --host $(HOST) --port $(PORT) --store $(STORE)
 
 lint: $(STAMP)
-	$(BIN)/ruff check ngsild datamodels tests conformance bench
-	$(BIN)/ruff format --check ngsild datamodels tests conformance bench
+	$(BIN)/ruff check ngsild datamodels tests conformance bench mongo_standin.py
+	$(BIN)/ruff format --check ngsild datamodels tests conformance bench mongo_standin.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy ngsild datamodels
@@ -31,13 +31,18 @@ unit: $(STAMP)
 
 conformance: $(STAMP)
 	$(BIN)/pytest conformance
+	CONFORMANCE_STORE=mongodb $(BIN)/pytest conformance
 
+# Store tests run on SQLite and on MongoDB: MONGO_URI names a real server, else a SecantusDB
+# stand-in is started on loopback. The conformance suite runs once per store.
 test: lint typecheck
 	$(BIN)/pytest tests conformance
+	CONFORMANCE_STORE=mongodb $(BIN)/pytest conformance
 
 # The same suites with many more hypothesis examples (minutes, not part of CI).
 test-deep: lint typecheck
 	HYPOTHESIS_PROFILE=deep $(BIN)/pytest tests conformance
+	HYPOTHESIS_PROFILE=deep CONFORMANCE_STORE=mongodb $(BIN)/pytest conformance
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

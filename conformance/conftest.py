@@ -2,7 +2,9 @@
 
 ``BROKER_URL`` (for example ``http://127.0.0.1:1026``) selects an already running broker; the API root
 is ``$BROKER_URL/ngsi-ld/v1``. Without it, ``python -m ngsild serve`` is started once per session on a
-free loopback port with an in-memory store and terminated at the end.
+free loopback port and terminated at the end: on an in-memory SQLite store, or with
+``CONFORMANCE_STORE=mongodb`` on MongoDB (``MONGO_URI``, else a SecantusDB stand-in started for the
+session; see mongo_standin.py).
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from typing import Any
 
 import httpx
 import pytest
+from pymongo import MongoClient
 
 from conformance.helpers import ContextServer, new_id
+from mongo_standin import mongo_uri, with_database
 
 API_PREFIX = "/ngsi-ld/v1"
 STARTUP_TIMEOUT_S = 15.0
@@ -56,7 +60,20 @@ def _wait_until_up(base_url: str, proc: subprocess.Popen[bytes] | None, log_path
 
 
 @pytest.fixture(scope="session")
-def broker_url() -> Iterator[str]:
+def store_url() -> Iterator[str]:
+    """The store of the broker this session starts."""
+    if os.environ.get("CONFORMANCE_STORE", "sqlite") != "mongodb":
+        yield "sqlite://:memory:"
+        return
+    with mongo_uri() as uri:
+        name = f"conformance_{uuid.uuid4().hex[:12]}"
+        yield with_database(uri, name)
+        with MongoClient(uri) as client:
+            client.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def broker_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """The broker's base URL (without the API root)."""
     external = os.environ.get("BROKER_URL")
     if external:
@@ -64,6 +81,7 @@ def broker_url() -> Iterator[str]:
         _wait_until_up(url, None, None)
         yield url
         return
+    store = request.getfixturevalue("store_url")
     port = _free_port()
     log_file = tempfile.NamedTemporaryFile(prefix="ngsild-conformance-", suffix=".log", delete=False)  # noqa: SIM115
     log_path = Path(log_file.name)
@@ -77,7 +95,7 @@ def broker_url() -> Iterator[str]:
         "--port",
         str(port),
         "--store",
-        "sqlite://:memory:",
+        store,
         "--egress-allow",
         "127.0.0.0/8,::1,localhost",
     ]

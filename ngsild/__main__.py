@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     command, settings = Settings.from_args(argv)
     if command == "serve":
         try:
-            open_store(settings.store)
+            open_store(settings.store, **settings.store_options)
             parse_policies(settings.validation, settings.validation_types)
         except (UnsupportedStore, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)

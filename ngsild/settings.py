@@ -18,6 +18,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 1026
     store: str = "sqlite:///var/ngsild.db"
+    store_write_concern: str = "majority"  # MongoDB: majority, a number of members, or a tag set
+    store_read_preference: str = "primary"  # MongoDB: primary, primaryPreferred, secondary, ...
+    store_timeout_s: float = 5.0  # MongoDB: server selection and connect; operations get twice this
     egress_allow: str | None = None  # None: allow every host
     max_body_bytes: int = 8 * 1024 * 1024
     context_timeout_s: float = 5.0
@@ -35,6 +38,15 @@ class Settings:
     @property
     def egress(self) -> EgressPolicy:
         return EgressPolicy.parse(self.egress_allow)
+
+    @property
+    def store_options(self) -> dict[str, Any]:
+        """Keyword options for ``store.factory.open_store`` (MongoDB's; SQLite ignores them)."""
+        return {
+            "write_concern": self.store_write_concern,
+            "read_preference": self.store_read_preference,
+            "timeout_s": self.store_timeout_s,
+        }
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -60,6 +72,24 @@ class Settings:
             "--store",
             default=base.store,
             help="sqlite:///path/to.db, sqlite://:memory: or mongodb://... (default %(default)s)",
+        )
+        serve.add_argument(
+            "--store-write-concern",
+            default=base.store_write_concern,
+            help="MongoDB write concern: majority (default), a number of members, or a tag set name",
+        )
+        serve.add_argument(
+            "--store-read-preference",
+            default=base.store_read_preference,
+            choices=("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest"),
+            help="MongoDB read preference for queries (default %(default)s)",
+        )
+        serve.add_argument(
+            "--store-timeout",
+            type=float,
+            default=base.store_timeout_s,
+            dest="store_timeout_s",
+            help="seconds to find a MongoDB server before answering 503 (default %(default)s)",
         )
         serve.add_argument(
             "--egress-allow",

@@ -6,6 +6,8 @@ import pytest
 
 from ngsild.__main__ import main
 from ngsild.settings import Settings
+from ngsild.store.factory import open_store
+from ngsild.store.mongo import MongoStore
 
 
 def test_defaults_serve_the_embedded_store_on_loopback() -> None:
@@ -42,7 +44,34 @@ def test_malformed_egress_list_fails_at_startup() -> None:
         Settings.from_args(["serve", "--egress-allow", "not a host!"], Settings.from_env({}))
 
 
-def test_mongodb_store_is_refused_with_a_clear_message(capsys: pytest.CaptureFixture[str]) -> None:
-    """Until the MongoDB adapter lands, asking for it exits with status 2 and says so."""
-    assert main(["serve", "--store", "mongodb://127.0.0.1:27017"]) == 2
-    assert "MongoDB store is not available" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--store", "mongodb://127.0.0.1:notaport"], "invalid MongoDB URL"),
+        (["--store", "mongodb://127.0.0.1:27017", "--store-write-concern", ""], "write concern"),
+        (["--store", "postgres://127.0.0.1/db"], "unknown store URL"),
+    ],
+)
+def test_unusable_store_settings_exit_2_with_a_clear_message(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    """A store URL or store option the broker cannot use stops it before it serves, with status 2."""
+    assert main(["serve", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_store_options_reach_the_mongodb_adapter() -> None:
+    """Write concern, read preference and timeout flags configure the adapter; majority by default."""
+    _, settings = Settings.from_args(["serve", "--store", "mongodb://db.example:27017/city"], Settings.from_env({}))
+    store = open_store(settings.store, **settings.store_options)
+    assert isinstance(store, MongoStore) and store.database_name == "city"
+    assert store.write_concern.document == {"w": "majority", "j": True}
+    _, settings = Settings.from_args(
+        ["serve", "--store", "mongodb://db.example", "--store-write-concern", "2",
+         "--store-read-preference", "secondaryPreferred", "--store-timeout", "0.5"],
+        Settings.from_env({}),
+    )  # fmt: skip
+    store = open_store(settings.store, **settings.store_options)
+    assert isinstance(store, MongoStore) and store.database_name == "ngsild"
+    assert store.write_concern.document == {"w": 2, "j": True}
+    assert store.read_preference.mongos_mode == "secondaryPreferred" and store.timeout_ms == 500

@@ -3,8 +3,9 @@ and yields {"broker": Broker}, so there is no module-level state."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import httpx
@@ -31,7 +32,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        store = open_store(settings.store)
+        store = open_store(settings.store, **settings.store_options)
         await store.open()
         client = http or httpx.AsyncClient(trust_env=False)
         the_clock = clock or SystemClock()
@@ -44,10 +45,14 @@ def create_app(
         contexts = ContextResolver(client, settings.egress, the_clock, limits)
         checks = await admission.load(settings.datamodels, settings.validation, settings.validation_types, contexts)
         broker = Broker(settings, store, contexts, the_clock, client, list(listeners or []), checks)
-        await context_store.load(broker)
+        loading = await context_store.restore(broker)
         try:
             yield {"broker": broker}
         finally:
+            if loading is not None:
+                loading.cancel()
+                with suppress(asyncio.CancelledError):
+                    await loading
             await store.close()
             if http is None:
                 await client.aclose()

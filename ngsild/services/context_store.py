@@ -3,17 +3,20 @@ they survive a restart), the broker's cache of downloaded ones (Cached), listing
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from datetime import datetime
 from typing import Any
 
 from ngsild.contexts import CACHED, HOSTED, CachedContext
 from ngsild.core_context import is_core_context_url
-from ngsild.errors import BadRequestData, OperationNotSupported, ResourceNotFound
+from ngsild.errors import BadRequestData, OperationNotSupported, ResourceNotFound, StoreUnavailable
 from ngsild.services.broker import Broker
 from ngsild.store.port import StoredContext
 
 KINDS = ("Hosted", "Cached", "ImplicitlyCreated")
+log = logging.getLogger("ngsild.contexts")
 
 
 async def load(broker: Broker) -> None:
@@ -21,6 +24,28 @@ async def load(broker: Broker) -> None:
     for record in await broker.store.contexts():
         created = datetime.fromisoformat(record.created_at.replace("Z", "+00:00"))
         broker.contexts.host(record.local_id, record.kind, record.context, created)
+
+
+async def restore(broker: Broker) -> asyncio.Task[None] | None:
+    """``load`` now; while the store is unreachable (a database server may start after the broker,
+    and requests get 503 meanwhile), keep retrying with backoff in the task returned."""
+    try:
+        await load(broker)
+        return None
+    except StoreUnavailable as exc:
+        log.warning("hosted @contexts not loaded yet, retrying: %s", exc)
+    return asyncio.create_task(_retry_load(broker))
+
+
+async def _retry_load(broker: Broker, first_delay_s: float = 0.5, max_delay_s: float = 30.0) -> None:
+    delay = first_delay_s
+    while True:
+        await asyncio.sleep(delay)
+        try:
+            await load(broker)
+            return
+        except StoreUnavailable:
+            delay = min(delay * 2, max_delay_s)
 
 
 async def add(broker: Broker, body: Any) -> str:

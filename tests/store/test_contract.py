@@ -1,11 +1,12 @@
-"""The storage port's contract. Every adapter runs this same suite (the MongoDB adapter joins the
-``store`` fixture's parameters when it lands)."""
+"""The storage port's contract. Every adapter runs this same suite: SQLite on a file and in memory, and
+MongoDB (a SecantusDB stand-in, or the server ``MONGO_URI`` names)."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mongo_standin import with_database
 from ngsild.errors import AlreadyExists, ResourceNotFound, RevisionConflict
+from ngsild.store.mongo import MongoStore
 from ngsild.store.port import Store, StoredContext
 from ngsild.store.sqlite import SqliteStore
 
@@ -28,9 +31,13 @@ def make_doc(entity_id: str, value: Any = 1) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(params=["sqlite-file", "sqlite-memory"])
+@pytest.fixture(params=["sqlite-file", "sqlite-memory", "mongodb"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    adapter: Store = SqliteStore(str(tmp_path / "db.sqlite") if request.param == "sqlite-file" else ":memory:")
+    adapter: Store
+    if request.param == "mongodb":
+        adapter = MongoStore(request.getfixturevalue("mongo_url"))
+    else:
+        adapter = SqliteStore(str(tmp_path / "db.sqlite") if request.param == "sqlite-file" else ":memory:")
     await adapter.open()
     yield adapter
     await adapter.close()
@@ -129,14 +136,23 @@ async def test_concurrent_writes_all_land_and_one_failure_spoils_none(store: Sto
     assert await store.count("") == 201
 
 
-async def test_stored_documents_survive_a_restart(tmp_path: Path) -> None:
-    """What a write acknowledged is on disk: a new store on the same file reads it back."""
+@pytest.fixture(params=["sqlite-file", "mongodb"])
+def reopen(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Store]:
+    """A new, unopened adapter over the same durable data each time it is called."""
+    if request.param == "mongodb":
+        url = request.getfixturevalue("mongo_url")
+        return lambda: MongoStore(url)
     path = str(tmp_path / "durable.sqlite")
-    first = SqliteStore(path)
+    return lambda: SqliteStore(path)
+
+
+async def test_stored_documents_survive_a_restart(reopen: Callable[[], Store]) -> None:
+    """What a write acknowledged is durable: a new store over the same data reads it back."""
+    first = reopen()
     await first.open()
     await first.create("tenant-a", make_doc("urn:ngsi-ld:T:1", "kept"))
     await first.close()
-    second = SqliteStore(path)
+    second = reopen()
     await second.open()
     try:
         assert await second.tenant_exists("tenant-a")
@@ -146,10 +162,9 @@ async def test_stored_documents_survive_a_restart(tmp_path: Path) -> None:
         await second.close()
 
 
-async def test_stored_contexts_round_trip_and_survive_a_restart(tmp_path: Path) -> None:
+async def test_stored_contexts_round_trip_and_survive_a_restart(reopen: Callable[[], Store]) -> None:
     """Hosted @contexts are durable: put, list (oldest first), delete, and still there after a restart."""
-    path = str(tmp_path / "contexts.sqlite")
-    first = SqliteStore(path)
+    first = reopen()
     await first.open()
     one = StoredContext("a1", "Hosted", {"speed": "http://example.org/speed"}, "2026-01-01T00:00:00.000000Z")
     two = StoredContext("b2", "Hosted", ["http://example.org/ctx.jsonld", {"x": "urn:x"}], "2026-01-02T00:00:00Z")
@@ -159,7 +174,7 @@ async def test_stored_contexts_round_trip_and_survive_a_restart(tmp_path: Path) 
     assert await first.delete_context("a1")
     assert not await first.delete_context("a1")
     await first.close()
-    second = SqliteStore(path)
+    second = reopen()
     await second.open()
     try:
         assert await second.contexts() == [two]
@@ -177,12 +192,23 @@ operations = st.lists(
 )
 
 
+@pytest.fixture(scope="module", params=["sqlite-memory", "mongodb"])
+def fresh_store(request: pytest.FixtureRequest) -> Callable[[], tuple[Store, str]]:
+    """A new adapter and an empty tenant in it, per call (so per hypothesis example)."""
+    if request.param == "mongodb":
+        url = with_database(request.getfixturevalue("mongo_server"), "contract_model")
+        return lambda: (MongoStore(url), f"t{uuid.uuid4().hex[:12]}")
+    return lambda: (SqliteStore(":memory:"), "")
+
+
 @given(ops=operations)
-def test_store_behaves_like_a_dict_of_revisioned_documents(ops: list[tuple[str, int, Any]]) -> None:
+def test_store_behaves_like_a_dict_of_revisioned_documents(
+    fresh_store: Callable[[], tuple[Store, str]], ops: list[tuple[str, int, Any]]
+) -> None:
     """For any sequence of creates, replaces and deletes, the store agrees with a plain dict model."""
 
     async def run() -> None:
-        store = SqliteStore(":memory:")
+        store, tenant = fresh_store()
         await store.open()
         model: dict[str, tuple[dict[str, Any], int]] = {}
         try:
@@ -192,20 +218,20 @@ def test_store_behaves_like_a_dict_of_revisioned_documents(ops: list[tuple[str, 
                 if op == "create":
                     if entity_id in model:
                         with pytest.raises(AlreadyExists):
-                            await store.create("", doc)
+                            await store.create(tenant, doc)
                     else:
-                        await store.create("", doc)
+                        await store.create(tenant, doc)
                         model[entity_id] = (copy.deepcopy(doc), 1)
                 elif op == "replace" and entity_id in model:
                     revision = model[entity_id][1]
-                    assert await store.replace("", doc, revision) == revision + 1
+                    assert await store.replace(tenant, doc, revision) == revision + 1
                     model[entity_id] = (copy.deepcopy(doc), revision + 1)
                 elif op == "delete":
-                    assert await store.delete("", entity_id) == (entity_id in model)
+                    assert await store.delete(tenant, entity_id) == (entity_id in model)
                     model.pop(entity_id, None)
             for n in range(5):
                 entity_id = f"urn:ngsi-ld:T:{n}"
-                stored = await store.get("", entity_id)
+                stored = await store.get(tenant, entity_id)
                 expected = model.get(entity_id)
                 assert (stored.doc, stored.revision) == expected if stored else expected is None
         finally:

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pymongo import MongoClient
 
+from mongo_standin import with_database
 from ngsild.model import Doc
 from ngsild.query.ast import (
     And,
@@ -40,6 +43,8 @@ from ngsild.query.match import matches
 from ngsild.query.order import sort
 from ngsild.query.regex import compile_regex
 from ngsild.store import sqlite as sqlite_store
+from ngsild.store.mongo import MongoStore
+from ngsild.store.port import Store
 from ngsild.store.sqlite import SqliteStore
 
 EX = "https://example.org/"
@@ -170,13 +175,15 @@ def reference(
     return [d["id"] for d in selected[offset : offset + limit]], len(selected)
 
 
-async def run_find(store: SqliteStore, docs: list[Doc], query: EntityQuery, page: tuple[int, int, bool]) -> None:
+async def run_find(
+    store: Store, docs: list[Doc], query: EntityQuery, page: tuple[int, int, bool], tenant: str = "t"
+) -> None:
     await store.open()
     try:
         for doc in docs:
-            await store.create("t", doc)
+            await store.create(tenant, doc)
         offset, limit, count, order = page
-        found = await store.find("t", query, offset=offset, limit=limit, count=count, order=order)
+        found = await store.find(tenant, query, offset=offset, limit=limit, count=count, order=order)
         expected_ids, expected_total = reference(docs, query, offset, limit, order)
         assert [d["id"] for d in found.docs] == expected_ids
         assert found.total == (expected_total if count else None)
@@ -204,6 +211,25 @@ def test_file_store_finds_exactly_the_matching_page(docs: list[Doc], query: Enti
     """The file store (reader threads, side-table pushdown) agrees with matches() too."""
     with tempfile.TemporaryDirectory() as directory:
         asyncio.run(run_find(SqliteStore(str(Path(directory) / "db.sqlite")), docs, query, page))
+
+
+@pytest.fixture(scope="module")
+def mongo_find_url(mongo_server: str) -> str:
+    return with_database(mongo_server, "find_model")
+
+
+@given(docs=documents, query=queries, page=pages)
+def test_mongodb_store_finds_exactly_the_matching_page(
+    mongo_find_url: str, docs: list[Doc], query: EntityQuery, page: Any
+) -> None:
+    """The MongoDB store (filter pushdown, residual check) agrees with matches() too; each example
+    gets a tenant of its own."""
+    tenant = f"t{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(run_find(MongoStore(mongo_find_url), docs, query, page, tenant=tenant))
+    finally:  # keep the collection small: the stand-in's scans grow with it
+        with MongoClient(mongo_find_url) as client:
+            client.get_default_database()["entities"].delete_many({"tenant": tenant})
 
 
 def test_side_tables_follow_replace_and_delete() -> None:

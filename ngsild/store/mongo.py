@@ -1,0 +1,353 @@
+"""The MongoDB store, on pymongo's native asyncio client (``AsyncMongoClient``).
+
+- **Tenants are a key, not a database.** Every record names its tenant, and every index and filter
+  starts with it (``mongo_filter.translate`` puts it there; nothing else builds entity filters). Why:
+  one set of indexes however many tenants (a database per tenant costs a WiredTiger file per
+  collection and per index, and index builds per tenant), a tenant costs nothing to create, and
+  ``(tenant, id)`` is the natural shard key. The price: dropping a tenant is a deleteMany.
+- **Records** are shaped for MongoDB's indexes (``mongo_filter`` draws them); the entity document
+  rides along as JSON text, served as stored. ``_id`` is an ObjectId made at creation, so sorting on
+  it is creation order, the order the port promises, and a replace keeps it.
+- **Writes** are acknowledged with write concern ``majority`` by default, so a 2xx survives the
+  loss of the primary; a replace or delete names the revision it read (``rev``) in its filter, so a
+  concurrent update makes it match nothing instead of losing the other write.
+- **Errors** are translated here, at the edge: a duplicate key is AlreadyExists; an unreachable
+  server, a timeout or a lost primary is StoreUnavailable (503). The client is created without
+  contacting the server and indexes are made on first use, so the broker starts while the
+  database is down and serves as soon as it answers. Every operation is bounded by ``timeoutMS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncGenerator, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+from bson import ObjectId
+from pymongo import ASCENDING, GEOSPHERE, AsyncMongoClient, IndexModel, ReadPreference, WriteConcern
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.read_preferences import _ServerMode
+from pymongo.uri_parser import parse_uri
+
+from ngsild.errors import AlreadyExists, InternalError, ResourceNotFound, RevisionConflict, StoreUnavailable
+from ngsild.model import DEFAULT_TENANT, Doc
+from ngsild.query.ast import EntityQuery, Ordering
+from ngsild.query.match import matches
+from ngsild.query.order import sort
+from ngsild.store.mongo_filter import geo_key, record, translate
+from ngsild.store.port import AttributeUse, Page, Stored, StoredContext
+
+log = logging.getLogger("ngsild.store.mongo")
+
+DEFAULT_DATABASE = "ngsild"
+_BATCH = 256  # documents per cursor batch when candidates are checked one by one
+_INDEXES = [
+    IndexModel([("tenant", ASCENDING), ("id", ASCENDING)], name="tenant_id", unique=True),
+    IndexModel([("tenant", ASCENDING), ("types", ASCENDING), ("_id", ASCENDING)], name="tenant_types"),
+    IndexModel([("tenant", ASCENDING), ("attrs.n", ASCENDING), ("_id", ASCENDING)], name="tenant_attrs"),
+    IndexModel([("tenant", ASCENDING), ("vals.n", ASCENDING), ("vals.v", ASCENDING)], name="tenant_vals"),
+    IndexModel([("tenant", ASCENDING), ("scopes", ASCENDING)], name="tenant_scopes"),
+    IndexModel([("tenant", ASCENDING), ("modifiedAt", ASCENDING)], name="tenant_modified"),
+]
+_READ_PREFERENCES: dict[str, _ServerMode] = {
+    "primary": ReadPreference.PRIMARY,
+    "primaryPreferred": ReadPreference.PRIMARY_PREFERRED,
+    "secondary": ReadPreference.SECONDARY,
+    "secondaryPreferred": ReadPreference.SECONDARY_PREFERRED,
+    "nearest": ReadPreference.NEAREST,
+}
+
+
+def parse_write_concern(text: str) -> WriteConcern:
+    """``majority``, a number of members, or a tag set name; always journaled."""
+    if not text:
+        raise ValueError("the write concern must be majority, a number of members or a tag set name")
+    w: int | str = int(text) if text.isdigit() else text
+    return WriteConcern(w=w, j=True)
+
+
+def parse_read_preference(text: str) -> _ServerMode:
+    try:
+        return _READ_PREFERENCES[text]
+    except KeyError:
+        raise ValueError(f"unknown read preference {text!r}; use one of {', '.join(_READ_PREFERENCES)}") from None
+
+
+@contextlib.contextmanager
+def _edge() -> Iterator[None]:
+    """pymongo's exceptions -> the broker's (DuplicateKeyError is handled where it means something)."""
+    try:
+        yield
+    except (TimeoutError, ConnectionFailure) as exc:
+        raise StoreUnavailable(f"the MongoDB store cannot be reached: {_first_line(exc)}") from exc
+    except PyMongoError as exc:
+        if exc.timeout:
+            raise StoreUnavailable(f"the MongoDB store did not answer in time: {_first_line(exc)}") from exc
+        raise InternalError(f"the MongoDB store failed: {type(exc).__name__}: {_first_line(exc)}") from exc
+
+
+def database_name(url: str) -> str:
+    """The URL's database (``mongodb://h1,h2/city?replicaSet=rs0`` -> ``city``), else ``ngsild``.
+    Raises ValueError for a URL pymongo would refuse (checked without contacting any server)."""
+    try:
+        if url.startswith("mongodb://"):
+            parse_uri(url)  # mongodb+srv:// would need a DNS lookup: the client checks it on open
+    except (PyMongoError, ValueError) as exc:
+        raise ValueError(f"invalid MongoDB URL: {exc}") from None
+    return urlsplit(url).path.lstrip("/") or DEFAULT_DATABASE
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).split("\n", 1)[0][:300]
+
+
+class MongoStore:
+    """``Store`` on MongoDB. The database is the URL's path (``mongodb://host/db``), else ``ngsild``."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        write_concern: str = "majority",
+        read_preference: str = "primary",
+        timeout_s: float = 5.0,
+    ) -> None:
+        self.url = url
+        self.database_name = database_name(url)
+        self.write_concern = parse_write_concern(write_concern)
+        self.read_preference = parse_read_preference(read_preference)
+        self.timeout_ms = int(timeout_s * 1000)
+        self._client: AsyncMongoClient[dict[str, Any]] | None = None
+        self._ready = False
+        self._ready_lock = asyncio.Lock()
+        self._tenants: set[str] = {DEFAULT_TENANT}
+        self._geo_keys: set[str] = set()
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        # The client connects in the background; nothing here waits for the server (see _ensure).
+        self._client = AsyncMongoClient(
+            self.url,
+            serverSelectionTimeoutMS=self.timeout_ms,
+            connectTimeoutMS=self.timeout_ms,
+            timeoutMS=self.timeout_ms * 2,
+            tz_aware=True,
+            uuidRepresentation="standard",
+        )
+        try:
+            await self._ensure()
+        except StoreUnavailable as exc:
+            log.warning("MongoDB is not reachable yet; requests get 503 until it is: %s", exc)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    def _collection(self, name: str) -> AsyncCollection[dict[str, Any]]:
+        assert self._client is not None, "the store is not open"
+        return self._client[self.database_name].get_collection(
+            name, write_concern=self.write_concern, read_preference=self.read_preference
+        )
+
+    @property
+    def _entities(self) -> AsyncCollection[dict[str, Any]]:
+        return self._collection("entities")
+
+    async def _ensure(self) -> None:
+        """Create the indexes once, on the first operation that reaches the server."""
+        if self._ready:
+            return
+        async with self._ready_lock:
+            if self._ready:
+                return
+            with _edge():
+                await self._entities.create_indexes(_INDEXES)
+                await self._collection("contexts").create_index([("seq", ASCENDING)], name="seq")
+                async for spec in await self._entities.list_indexes():
+                    if spec["name"].startswith("geo."):
+                        self._geo_keys.add(spec["name"][len("geo.") :])
+            self._ready = True
+
+    async def _ensure_geo(self, rec: dict[str, Any]) -> None:
+        """A 2dsphere index for each GeoProperty the record brings that has none yet."""
+        for key in rec.get("geo", {}).keys() - self._geo_keys:
+            with _edge():
+                await self._entities.create_index([("tenant", ASCENDING), (f"geo.{key}", GEOSPHERE)], name=f"geo.{key}")
+            self._geo_keys.add(key)
+
+    # ---- the port --------------------------------------------------------------------------------
+
+    async def tenant_exists(self, tenant: str) -> bool:
+        if tenant in self._tenants:
+            return True
+        await self._ensure()
+        with _edge():
+            found = await self._collection("tenants").find_one({"_id": tenant}) is not None
+        if found:
+            self._tenants.add(tenant)
+        return found
+
+    async def create(self, tenant: str, doc: Doc) -> None:
+        await self._ensure()
+        rec = record(tenant, doc, orjson.dumps(doc).decode(), 1)
+        await self._ensure_geo(rec)
+        with _edge():
+            if tenant not in self._tenants:
+                await self._collection("tenants").update_one({"_id": tenant}, {"$setOnInsert": {}}, upsert=True)
+            try:
+                await self._entities.insert_one({"_id": ObjectId(), **rec})
+            except DuplicateKeyError:
+                raise AlreadyExists(f"the entity {doc['id']} already exists", instance=doc["id"]) from None
+        self._tenants.add(tenant)
+
+    async def get(self, tenant: str, entity_id: str) -> Stored | None:
+        await self._ensure()
+        with _edge():
+            found = await self._entities.find_one({"tenant": tenant, "id": entity_id}, {"doc": 1, "rev": 1})
+        return None if found is None else Stored(orjson.loads(found["doc"]), found["rev"])
+
+    async def replace(self, tenant: str, doc: Doc, revision: int) -> int:
+        await self._ensure()
+        rec = record(tenant, doc, orjson.dumps(doc).decode(), revision + 1)
+        await self._ensure_geo(rec)
+        with _edge():
+            result = await self._entities.replace_one({"tenant": tenant, "id": doc["id"], "rev": revision}, rec)
+            if result.matched_count == 1:
+                return revision + 1
+            await self._explain_miss(tenant, doc["id"])
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def delete(self, tenant: str, entity_id: str, revision: int | None = None) -> bool:
+        await self._ensure()
+        key: dict[str, Any] = {"tenant": tenant, "id": entity_id}
+        with _edge():
+            result = await self._entities.delete_one(key if revision is None else {**key, "rev": revision})
+            if result.deleted_count == 1:
+                return True
+            if revision is None:
+                return False
+            try:
+                await self._explain_miss(tenant, entity_id)
+            except ResourceNotFound:
+                return False
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _explain_miss(self, tenant: str, entity_id: str) -> None:
+        found = await self._entities.find_one({"tenant": tenant, "id": entity_id}, {"rev": 1})
+        if found is None:
+            raise ResourceNotFound(f"the entity {entity_id} was not found", instance=entity_id)
+        raise RevisionConflict(f"the entity {entity_id} changed concurrently (revision {found['rev']})")
+
+    async def find(
+        self, tenant: str, query: EntityQuery, *, offset: int, limit: int, count: bool, order: Ordering | None = None
+    ) -> Page:
+        await self._ensure()
+        plan = translate(tenant, query)
+        with _edge():
+            if order is not None:
+                # Ordering needs every match; sort them with the one definition, then cut the page.
+                every = [doc async for doc in self._matches(plan.filter, plan.residual)]
+                ordered = sort(every, order)
+                return Page(ordered[offset : offset + limit], len(ordered) if count else None)
+            if plan.residual is None:
+                docs: list[Doc] = []
+                if limit > 0:
+                    cursor = self._entities.find(plan.filter, {"doc": 1}).sort("_id", ASCENDING)
+                    async for rec in cursor.skip(offset).limit(limit):
+                        docs.append(orjson.loads(rec["doc"]))
+                total = await self._entities.count_documents(plan.filter) if count else None
+                return Page(docs, total)
+            docs, seen = [], 0
+            async with contextlib.aclosing(self._matches(plan.filter, plan.residual)) as matched:
+                async for doc in matched:
+                    if offset <= seen < offset + limit:
+                        docs.append(doc)
+                    seen += 1
+                    if not count and seen >= offset + limit:
+                        break
+            return Page(docs, seen if count else None)
+
+    async def _matches(self, candidates: dict[str, Any], residual: EntityQuery | None) -> AsyncGenerator[Doc, None]:
+        """The documents of the candidates that the residual query accepts, in creation order."""
+        cursor = self._entities.find(candidates, {"doc": 1}).sort("_id", ASCENDING).batch_size(_BATCH)
+        try:
+            async for rec in cursor:
+                doc = orjson.loads(rec["doc"])
+                if residual is None or matches(residual, doc):
+                    yield doc
+        finally:
+            await cursor.close()
+
+    async def types(self, tenant: str) -> dict[str, int]:
+        await self._ensure()
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"tenant": tenant}},
+            {"$unwind": "$types"},
+            {"$group": {"_id": "$types", "n": {"$sum": 1}}},
+        ]
+        with _edge():
+            rows = await (await self._entities.aggregate(pipeline)).to_list()
+        return {row["_id"]: row["n"] for row in sorted(rows, key=lambda r: r["_id"])}
+
+    async def attributes(self, tenant: str, entity_type: str | None = None) -> list[AttributeUse]:
+        await self._ensure()
+        match: dict[str, Any] = {"tenant": tenant}
+        if entity_type is not None:
+            match["types"] = entity_type
+        kinds: dict[str, set[str]] = {}
+        types: dict[str, set[str]] = {}
+        instances: dict[str, int] = {}
+        entities: dict[str, int] = {}
+        with _edge():
+            cursor = self._entities.find(match, {"types": 1, "attrs": 1, "_id": 0}).batch_size(1000)
+            async for rec in cursor:
+                names = set()
+                for use in rec["attrs"]:
+                    name = use["n"]
+                    names.add(name)
+                    kinds.setdefault(name, set()).add(use["k"])
+                    instances[name] = instances.get(name, 0) + use["c"]
+                for name in names:
+                    types.setdefault(name, set()).update(rec["types"])
+                    entities[name] = entities.get(name, 0) + 1
+        return [
+            AttributeUse(a, frozenset(kinds[a]), frozenset(types[a]), instances[a], entities[a]) for a in sorted(kinds)
+        ]
+
+    async def count(self, tenant: str) -> int:
+        await self._ensure()
+        with _edge():
+            return await self._entities.count_documents({"tenant": tenant})
+
+    async def put_context(self, record: StoredContext) -> None:
+        await self._ensure()
+        row = {
+            "kind": record.kind,
+            "context": orjson.dumps(record.context).decode(),  # keys such as "@context" or "$x" stay text
+            "created_at": record.created_at,
+            "seq": ObjectId(),  # a replaced context moves to the end, as in the SQLite store
+        }
+        with _edge():
+            await self._collection("contexts").replace_one({"_id": record.local_id}, row, upsert=True)
+
+    async def contexts(self) -> list[StoredContext]:
+        await self._ensure()
+        with _edge():
+            rows = await self._collection("contexts").find({}).sort("seq", ASCENDING).to_list()
+        return [StoredContext(r["_id"], r["kind"], orjson.loads(r["context"]), r["created_at"]) for r in rows]
+
+    async def delete_context(self, local_id: str) -> bool:
+        await self._ensure()
+        with _edge():
+            result = await self._collection("contexts").delete_one({"_id": local_id})
+        return result.deleted_count == 1
+
+
+__all__ = ["DEFAULT_DATABASE", "MongoStore", "geo_key", "parse_read_preference", "parse_write_concern"]
