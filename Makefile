@@ -46,6 +46,7 @@ test-deep: lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench --store mongodb
 
 bench-smoke: $(STAMP)
 	$(BIN)/python -m bench --smoke

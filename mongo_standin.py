@@ -30,9 +30,10 @@ def free_port() -> int:
 class StandIn:
     """One SecantusDB server process over a data directory that outlives restarts."""
 
-    def __init__(self, storage: Path, port: int | None = None) -> None:
+    def __init__(self, storage: Path, port: int | None = None, prefix: tuple[str, ...] = ()) -> None:
         self.storage = storage
         self.port = port or free_port()
+        self.prefix = prefix  # e.g. ("taskset", "-c", "0") to pin it to a CPU
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -42,7 +43,7 @@ class StandIn:
     def start(self) -> str:
         log = open(self.storage.with_suffix(".log"), "ab")  # noqa: SIM115 - the process owns it
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(self.port),
+            [*self.prefix, sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(self.port),
              "--storage-path", str(self.storage), "--cache-size", "256M", "--log-level", "WARNING"],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -78,14 +79,14 @@ class StandIn:
 
 
 @contextmanager
-def mongo_uri() -> Iterator[str]:
+def mongo_uri(prefix: tuple[str, ...] = ()) -> Iterator[str]:
     """``MONGO_URI``, or the URI of a stand-in running until the block ends."""
     external = os.environ.get("MONGO_URI")
     if external:
         yield external
         return
     with tempfile.TemporaryDirectory(prefix="ngsild-mongo-") as directory:
-        server = StandIn(Path(directory) / "data")
+        server = StandIn(Path(directory) / "data", prefix=prefix)
         try:
             yield server.start()
         finally:

@@ -1,4 +1,5 @@
-"""python -m bench [--smoke | --queries-smoke] [--scenarios B0,...,B8,SDM] [--dataset N[,N...]] [--out FILE]"""
+"""python -m bench [--smoke | --queries-smoke] [--scenarios B0,...,B8,SDM] [--dataset N[,N...]] [--store sqlite|mongodb]
+[--out FILE]"""
 
 from __future__ import annotations
 
@@ -28,8 +29,17 @@ def parse(argv: list[str]) -> runner.Options:
     parser.add_argument("--burst", type=int, help="seconds per burst (default 2, smoke 1)")
     parser.add_argument("--out", type=Path, help="JSON lines file (default bench/results/<sha>.jsonl)")
     parser.add_argument("--no-link", action="store_true", help="send no Link header (default: core context)")
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "mongodb"),
+        default="sqlite",
+        help="the brokers' store; mongodb uses MONGO_URI, else a SecantusDB stand-in, and defaults to"
+        " B1,B2,B5,B7 at 1k/10k entities (default sqlite)",
+    )
     args = parser.parse_args(argv)
     profile = runner.SMOKE if args.smoke else runner.QUERIES_SMOKE if args.queries_smoke else runner.FULL
+    if args.store == "mongodb" and not (args.smoke or args.queries_smoke):
+        profile = runner.MONGODB
     if args.scenarios is None:
         scenarios = profile.scenarios
     else:
@@ -50,8 +60,10 @@ def parse(argv: list[str]) -> runner.Options:
     if min(profile.query_datasets) < 1 or profile.dataset < 1 or profile.pairs < 1 or profile.burst_s < 1:
         parser.error("--dataset, --pairs and --burst must be positive")
     suffix = "" if profile.name == "full" else f"-{profile.name}"
+    if args.store == "mongodb" and profile.name != "mongodb":
+        suffix += "-mongodb"
     out = args.out or runner.REPO / "bench" / "results" / f"{runner.git_sha()[0]}{suffix}.jsonl"
-    return runner.Options(profile=profile, scenarios=scenarios, out=out, link=not args.no_link)
+    return runner.Options(profile=profile, scenarios=scenarios, out=out, link=not args.no_link, store=args.store)
 
 
 def on_sigterm(signum: int, frame: FrameType | None) -> None:

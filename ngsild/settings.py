@@ -20,7 +20,7 @@ class Settings:
     store: str = "sqlite:///var/ngsild.db"
     store_write_concern: str = "majority"  # MongoDB: majority, a number of members, or a tag set
     store_read_preference: str = "primary"  # MongoDB: primary, primaryPreferred, secondary, ...
-    store_timeout_s: float = 5.0  # MongoDB: server selection and connect; operations get twice this
+    store_timeout_s: float = 5.0  # MongoDB: server selection and connect; a round trip gets 4x
     egress_allow: str | None = None  # None: allow every host
     max_body_bytes: int = 8 * 1024 * 1024
     context_timeout_s: float = 5.0

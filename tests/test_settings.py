@@ -65,7 +65,7 @@ def test_store_options_reach_the_mongodb_adapter() -> None:
     _, settings = Settings.from_args(["serve", "--store", "mongodb://db.example:27017/city"], Settings.from_env({}))
     store = open_store(settings.store, **settings.store_options)
     assert isinstance(store, MongoStore) and store.database_name == "city"
-    assert store.write_concern.document == {"w": "majority", "j": True}
+    assert store.write_concern.document == {"w": "majority", "j": True, "wtimeout": 10000}
     _, settings = Settings.from_args(
         ["serve", "--store", "mongodb://db.example", "--store-write-concern", "2",
          "--store-read-preference", "secondaryPreferred", "--store-timeout", "0.5"],
@@ -73,5 +73,5 @@ def test_store_options_reach_the_mongodb_adapter() -> None:
     )  # fmt: skip
     store = open_store(settings.store, **settings.store_options)
     assert isinstance(store, MongoStore) and store.database_name == "ngsild"
-    assert store.write_concern.document == {"w": 2, "j": True}
+    assert store.write_concern.document == {"w": 2, "j": True, "wtimeout": 1000}
     assert store.read_preference.mongos_mode == "secondaryPreferred" and store.timeout_ms == 500

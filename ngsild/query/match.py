@@ -189,7 +189,7 @@ def _equals_any(node: Compare, target: Any, kind: str) -> bool:
         return any(_ordered(Op.GE, e, value.low) and _ordered(Op.LE, e, value.high) for e in elements)
     candidates = value if isinstance(value, tuple) else (value,)
     if kind == "VocabProperty" or node.expanded:
-        return any(e in node.vocab or e in candidates for e in elements)
+        return any(e in node.vocab or any(_equal(e, c) for c in candidates) for e in elements)
     return any(_equal(e, c) for e in elements for c in candidates)
 
 

@@ -14,7 +14,7 @@
 - **Errors** are translated here, at the edge: a duplicate key is AlreadyExists; an unreachable
   server, a timeout or a lost primary is StoreUnavailable (503). The client is created without
   contacting the server and indexes are made on first use, so the broker starts while the
-  database is down and serves as soon as it answers. Every operation is bounded by ``timeoutMS``.
+  database is down and serves as soon as it answers. Every round trip is bounded by a socket timeout.
 """
 
 from __future__ import annotations
@@ -28,18 +28,27 @@ from urllib.parse import urlsplit
 
 import orjson
 from bson import ObjectId
+from bson.errors import InvalidDocument
 from pymongo import ASCENDING, GEOSPHERE, AsyncMongoClient, IndexModel, ReadPreference, WriteConcern
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError, ServerSelectionTimeoutError
 from pymongo.read_preferences import _ServerMode
 from pymongo.uri_parser import parse_uri
 
-from ngsild.errors import AlreadyExists, InternalError, ResourceNotFound, RevisionConflict, StoreUnavailable
+from ngsild.errors import (
+    AlreadyExists,
+    InternalError,
+    NgsiLdError,
+    PayloadTooLarge,
+    ResourceNotFound,
+    RevisionConflict,
+    StoreUnavailable,
+)
 from ngsild.model import DEFAULT_TENANT, Doc
 from ngsild.query.ast import EntityQuery, Ordering
 from ngsild.query.match import matches
 from ngsild.query.order import sort
-from ngsild.store.mongo_filter import geo_key, record, translate
+from ngsild.store.mongo_filter import CORE_GEO_KEYS, geo_key, record, translate
 from ngsild.store.port import AttributeUse, Page, Stored, StoredContext
 
 log = logging.getLogger("ngsild.store.mongo")
@@ -53,7 +62,11 @@ _INDEXES = [
     IndexModel([("tenant", ASCENDING), ("vals.n", ASCENDING), ("vals.v", ASCENDING)], name="tenant_vals"),
     IndexModel([("tenant", ASCENDING), ("scopes", ASCENDING)], name="tenant_scopes"),
     IndexModel([("tenant", ASCENDING), ("modifiedAt", ASCENDING)], name="tenant_modified"),
+    # The few records whose geometry is not indexed: a geo-query ORs them in, and without an index
+    # of their own that branch would scan the tenant.
+    IndexModel([("tenant", ASCENDING), ("recheck", ASCENDING)], name="tenant_recheck", sparse=True),
 ]
+MAX_GEO_INDEXES = 24  # 2dsphere indexes for GeoProperties beyond the core ones stop here
 _READ_PREFERENCES: dict[str, _ServerMode] = {
     "primary": ReadPreference.PRIMARY,
     "primaryPreferred": ReadPreference.PRIMARY_PREFERRED,
@@ -63,12 +76,13 @@ _READ_PREFERENCES: dict[str, _ServerMode] = {
 }
 
 
-def parse_write_concern(text: str) -> WriteConcern:
-    """``majority``, a number of members, or a tag set name; always journaled."""
-    if not text:
-        raise ValueError("the write concern must be majority, a number of members or a tag set name")
+def parse_write_concern(text: str, timeout_ms: int = 10_000) -> WriteConcern:
+    """``majority``, a number of members, or a tag set name; always journaled, and given up (503)
+    after ``timeout_ms`` of waiting for replication."""
+    if not text or text == "0":
+        raise ValueError("the write concern must be majority, a number of members (1 or more) or a tag set name")
     w: int | str = int(text) if text.isdigit() else text
-    return WriteConcern(w=w, j=True)
+    return WriteConcern(w=w, j=True, wtimeout=timeout_ms)
 
 
 def parse_read_preference(text: str) -> _ServerMode:
@@ -83,12 +97,22 @@ def _edge() -> Iterator[None]:
     """pymongo's exceptions -> the broker's (DuplicateKeyError is handled where it means something)."""
     try:
         yield
-    except (TimeoutError, ConnectionFailure) as exc:
+    except ServerSelectionTimeoutError as exc:  # nothing was sent
         raise StoreUnavailable(f"the MongoDB store cannot be reached: {_first_line(exc)}") from exc
+    except (TimeoutError, ConnectionFailure) as exc:
+        raise StoreUnavailable(
+            f"the connection to the MongoDB store failed during the operation, so a write may or may not"
+            f" have been applied: {_first_line(exc)}"
+        ) from exc
     except PyMongoError as exc:
         if exc.timeout:
-            raise StoreUnavailable(f"the MongoDB store did not answer in time: {_first_line(exc)}") from exc
+            raise StoreUnavailable(
+                f"the MongoDB store did not answer in time (a write may or may not have been applied):"
+                f" {_first_line(exc)}"
+            ) from exc
         raise InternalError(f"the MongoDB store failed: {type(exc).__name__}: {_first_line(exc)}") from exc
+    except InvalidDocument as exc:  # DocumentTooLarge: the record passes BSON's 16 MiB
+        raise PayloadTooLarge(f"the entity is too large for the MongoDB store: {_first_line(exc)}") from exc
 
 
 def database_name(url: str) -> str:
@@ -119,14 +143,15 @@ class MongoStore:
     ) -> None:
         self.url = url
         self.database_name = database_name(url)
-        self.write_concern = parse_write_concern(write_concern)
-        self.read_preference = parse_read_preference(read_preference)
         self.timeout_ms = int(timeout_s * 1000)
+        self.write_concern = parse_write_concern(write_concern, self.timeout_ms * 2)
+        self.read_preference = parse_read_preference(read_preference)
         self._client: AsyncMongoClient[dict[str, Any]] | None = None
         self._ready = False
-        self._ready_lock = asyncio.Lock()
+        self._preparing: asyncio.Task[None] | None = None
         self._tenants: set[str] = {DEFAULT_TENANT}
-        self._geo_keys: set[str] = set()
+        self._geo_keys: set[str] = set()  # GeoProperty keys with an index (or being given one)
+        self._background: set[asyncio.Task[None]] = set()
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -136,7 +161,9 @@ class MongoStore:
             self.url,
             serverSelectionTimeoutMS=self.timeout_ms,
             connectTimeoutMS=self.timeout_ms,
-            timeoutMS=self.timeout_ms * 2,
+            # Bounds each round trip, so a hung server is a 503, not a hang; unlike timeoutMS it does
+            # not bound a whole cursor, so a long scan still completes.
+            socketTimeoutMS=self.timeout_ms * 4,
             tz_aware=True,
             uuidRepresentation="standard",
         )
@@ -146,14 +173,22 @@ class MongoStore:
             log.warning("MongoDB is not reachable yet; requests get 503 until it is: %s", exc)
 
     async def close(self) -> None:
+        for task in list(self._background) + ([self._preparing] if self._preparing else []):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, NgsiLdError):
+                await task
         if self._client is not None:
             await self._client.close()
             self._client = None
 
-    def _collection(self, name: str) -> AsyncCollection[dict[str, Any]]:
+    def _collection(self, name: str, *, queries: bool = False) -> AsyncCollection[dict[str, Any]]:
+        """A collection handle. Reads go to the primary, except queries (``queries=True``), which
+        follow the configured read preference: a read-modify-write must see the latest revision."""
         assert self._client is not None, "the store is not open"
         return self._client[self.database_name].get_collection(
-            name, write_concern=self.write_concern, read_preference=self.read_preference
+            name,
+            write_concern=self.write_concern,
+            read_preference=self.read_preference if queries else ReadPreference.PRIMARY,
         )
 
     @property
@@ -161,26 +196,45 @@ class MongoStore:
         return self._collection("entities")
 
     async def _ensure(self) -> None:
-        """Create the indexes once, on the first operation that reaches the server."""
+        """Create the indexes once, on the first operation that reaches the server. Concurrent
+        callers share one attempt, so while the server is down each waits one timeout, not one
+        per caller ahead of it."""
         if self._ready:
             return
-        async with self._ready_lock:
-            if self._ready:
-                return
-            with _edge():
-                await self._entities.create_indexes(_INDEXES)
-                await self._collection("contexts").create_index([("seq", ASCENDING)], name="seq")
-                async for spec in await self._entities.list_indexes():
-                    if spec["name"].startswith("geo."):
-                        self._geo_keys.add(spec["name"][len("geo.") :])
-            self._ready = True
+        if self._preparing is None or self._preparing.done():
+            self._preparing = asyncio.create_task(self._prepare())
+        await asyncio.shield(self._preparing)
 
-    async def _ensure_geo(self, rec: dict[str, Any]) -> None:
-        """A 2dsphere index for each GeoProperty the record brings that has none yet."""
+    async def _prepare(self) -> None:
+        with _edge():
+            await self._entities.create_indexes(_INDEXES)
+            await self._collection("contexts").create_index([("seq", ASCENDING)], name="seq")
+            async for spec in await self._entities.list_indexes():
+                if spec["name"].startswith("geo."):
+                    self._geo_keys.add(spec["name"][len("geo.") :])
+        self._ready = True
+
+    def _index_geo(self, rec: dict[str, Any]) -> None:
+        """Start building a 2dsphere index for each GeoProperty the record brings that has none.
+
+        In the background: a write never waits for (or fails with) an index build, and
+        ``$geoIntersects`` answers correctly without one, only slower. Indexes are kept for the
+        core GeoProperties and the first few others (MongoDB allows 64 per collection)."""
         for key in rec.get("geo", {}).keys() - self._geo_keys:
+            if len(self._geo_keys) >= MAX_GEO_INDEXES and key not in CORE_GEO_KEYS:
+                continue
+            self._geo_keys.add(key)
+            task = asyncio.create_task(self._build_geo_index(key))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _build_geo_index(self, key: str) -> None:
+        try:
             with _edge():
                 await self._entities.create_index([("tenant", ASCENDING), (f"geo.{key}", GEOSPHERE)], name=f"geo.{key}")
-            self._geo_keys.add(key)
+        except NgsiLdError as exc:
+            self._geo_keys.discard(key)  # a later write tries again
+            log.warning("no 2dsphere index on geo.%s yet (geo-queries on it scan): %s", key, exc)
 
     # ---- the port --------------------------------------------------------------------------------
 
@@ -197,10 +251,11 @@ class MongoStore:
     async def create(self, tenant: str, doc: Doc) -> None:
         await self._ensure()
         rec = record(tenant, doc, orjson.dumps(doc).decode(), 1)
-        await self._ensure_geo(rec)
+        self._index_geo(rec)
         with _edge():
             if tenant not in self._tenants:
-                await self._collection("tenants").update_one({"_id": tenant}, {"$setOnInsert": {}}, upsert=True)
+                with contextlib.suppress(DuplicateKeyError):  # another request created it first
+                    await self._collection("tenants").insert_one({"_id": tenant})
             try:
                 await self._entities.insert_one({"_id": ObjectId(), **rec})
             except DuplicateKeyError:
@@ -216,7 +271,7 @@ class MongoStore:
     async def replace(self, tenant: str, doc: Doc, revision: int) -> int:
         await self._ensure()
         rec = record(tenant, doc, orjson.dumps(doc).decode(), revision + 1)
-        await self._ensure_geo(rec)
+        self._index_geo(rec)
         with _edge():
             result = await self._entities.replace_one({"tenant": tenant, "id": doc["id"], "rev": revision}, rec)
             if result.matched_count == 1:
@@ -250,22 +305,24 @@ class MongoStore:
     ) -> Page:
         await self._ensure()
         plan = translate(tenant, query)
+        entities = self._collection("entities", queries=True)
         with _edge():
             if order is not None:
                 # Ordering needs every match; sort them with the one definition, then cut the page.
-                every = [doc async for doc in self._matches(plan.filter, plan.residual)]
-                ordered = sort(every, order)
+                async with contextlib.aclosing(self._matches(entities, plan.filter, plan.residual)) as matched:
+                    ordered = sort([doc async for doc in matched], order)
                 return Page(ordered[offset : offset + limit], len(ordered) if count else None)
             if plan.residual is None:
                 docs: list[Doc] = []
                 if limit > 0:
-                    cursor = self._entities.find(plan.filter, {"doc": 1}).sort("_id", ASCENDING)
-                    async for rec in cursor.skip(offset).limit(limit):
-                        docs.append(orjson.loads(rec["doc"]))
-                total = await self._entities.count_documents(plan.filter) if count else None
+                    cursor = entities.find(plan.filter, {"doc": 1}).sort("_id", ASCENDING).skip(offset).limit(limit)
+                    docs = [orjson.loads(rec["doc"]) for rec in await cursor.to_list()]
+                total = await entities.count_documents(plan.filter) if count else None
                 return Page(docs, total)
+            if limit == 0 and not count:
+                return Page([])
             docs, seen = [], 0
-            async with contextlib.aclosing(self._matches(plan.filter, plan.residual)) as matched:
+            async with contextlib.aclosing(self._matches(entities, plan.filter, plan.residual)) as matched:
                 async for doc in matched:
                     if offset <= seen < offset + limit:
                         docs.append(doc)
@@ -274,9 +331,11 @@ class MongoStore:
                         break
             return Page(docs, seen if count else None)
 
-    async def _matches(self, candidates: dict[str, Any], residual: EntityQuery | None) -> AsyncGenerator[Doc, None]:
+    async def _matches(
+        self, entities: AsyncCollection[dict[str, Any]], candidates: dict[str, Any], residual: EntityQuery | None
+    ) -> AsyncGenerator[Doc, None]:
         """The documents of the candidates that the residual query accepts, in creation order."""
-        cursor = self._entities.find(candidates, {"doc": 1}).sort("_id", ASCENDING).batch_size(_BATCH)
+        cursor = entities.find(candidates, {"doc": 1}).sort("_id", ASCENDING).batch_size(_BATCH)
         try:
             async for rec in cursor:
                 doc = orjson.loads(rec["doc"])
@@ -293,7 +352,7 @@ class MongoStore:
             {"$group": {"_id": "$types", "n": {"$sum": 1}}},
         ]
         with _edge():
-            rows = await (await self._entities.aggregate(pipeline)).to_list()
+            rows = await (await self._collection("entities", queries=True).aggregate(pipeline)).to_list()
         return {row["_id"]: row["n"] for row in sorted(rows, key=lambda r: r["_id"])}
 
     async def attributes(self, tenant: str, entity_type: str | None = None) -> list[AttributeUse]:
@@ -306,7 +365,8 @@ class MongoStore:
         instances: dict[str, int] = {}
         entities: dict[str, int] = {}
         with _edge():
-            cursor = self._entities.find(match, {"types": 1, "attrs": 1, "_id": 0}).batch_size(1000)
+            cursor = self._collection("entities", queries=True).find(match, {"types": 1, "attrs": 1, "_id": 0})
+            cursor = cursor.batch_size(1000)
             async for rec in cursor:
                 names = set()
                 for use in rec["attrs"]:

@@ -59,7 +59,7 @@ from ngsild.store import derived
 Filter = dict[str, Any]
 
 CORE_PREFIX = "https://uri.etsi.org/ngsi-ld/"
-_CORE_GEOPROPERTIES = ("location", "observationSpace", "operationSpace")
+CORE_GEO_KEYS = frozenset({"location", "observationSpace", "operationSpace"})
 _ENTITY_MEMBERS = frozenset({"createdAt", "modifiedAt"})  # q names that may address the entity itself
 _MONGO_OPS = {Op.GT: "$gt", Op.GE: "$gte", Op.LT: "$lt", Op.LE: "$lte"}
 _INT64 = range(-(2**63), 2**63)
@@ -68,7 +68,7 @@ _INT64 = range(-(2**63), 2**63)
 # from its parallel by about 0.001 degree at most), and only where a polygon is unambiguous for
 # MongoDB (well inside a hemisphere, away from the poles and the antimeridian).
 _EDGE_DEGREES = 1.0
-_MARGIN = 0.01
+MARGIN = 0.01
 _MAX_WIDTH = 170.0
 _MAX_LATITUDE = 85.0
 
@@ -79,7 +79,7 @@ _MAX_LATITUDE = 85.0
 def geo_key(attr: str) -> str:
     """The field under ``geo`` for a GeoProperty: the core ones by name, others by a digest (IRIs
     hold dots, which field names cannot)."""
-    if attr.startswith(CORE_PREFIX) and attr[len(CORE_PREFIX) :] in _CORE_GEOPROPERTIES:
+    if attr.startswith(CORE_PREFIX) and attr[len(CORE_PREFIX) :] in CORE_GEO_KEYS:
         return attr[len(CORE_PREFIX) :]
     return "h" + hashlib.sha256(attr.encode()).hexdigest()[:24]
 
@@ -148,7 +148,7 @@ def _indexable(geometries: list[dict[str, Any]]) -> dict[str, Any] | None:
 def box_polygon(box: derived.Box) -> dict[str, Any] | None:
     """The widened polygon of a planar box (see the module docstring), or None where there is none."""
     min_x, max_x, min_y, max_y = box
-    min_x, max_x, min_y, max_y = min_x - _MARGIN, max_x + _MARGIN, min_y - _MARGIN, max_y + _MARGIN
+    min_x, max_x, min_y, max_y = min_x - MARGIN, max_x + MARGIN, min_y - MARGIN, max_y + MARGIN
     if min_x < -180 or max_x > 180 or max_x - min_x > _MAX_WIDTH or min_y < -_MAX_LATITUDE or max_y > _MAX_LATITUDE:
         return None
     steps = max(1, math.ceil((max_x - min_x) / _EDGE_DEGREES))
@@ -282,7 +282,11 @@ def _q(node: Q) -> _Part:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A number literal MongoDB compares exactly: integers beyond int64 (a q literal may have any
+    length; Decimal128 holds 34 digits) are not pushed down."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value in _INT64
+    return isinstance(value, float)
 
 
 def _value_condition(node: Compare) -> tuple[Filter | Any, bool] | None:
@@ -293,7 +297,7 @@ def _value_condition(node: Compare) -> tuple[Filter | Any, bool] | None:
     value = node.value
     if node.op in _MONGO_OPS:
         if _is_number(value):
-            return {_MONGO_OPS[node.op]: _bson_literal(value)}, True
+            return {_MONGO_OPS[node.op]: value}, True
         if isinstance(value, str):
             return {_MONGO_OPS[node.op]: value}, False
         return None
@@ -301,21 +305,17 @@ def _value_condition(node: Compare) -> tuple[Filter | Any, bool] | None:
         return None
     if isinstance(value, Range):
         if _is_number(value.low) and _is_number(value.high):
-            return {"$gte": _bson_literal(value.low), "$lte": _bson_literal(value.high)}, True
+            return {"$gte": value.low, "$lte": value.high}, True
         if isinstance(value.low, str) and isinstance(value.high, str):
             return {"$gte": value.low, "$lte": value.high}, False
         return None
     candidates = value if isinstance(value, tuple) else (value,)
-    if any(isinstance(c, bool | Temporal) for c in candidates):
+    if any(isinstance(c, bool | Temporal) or (isinstance(c, int | float) and not _is_number(c)) for c in candidates):
         return None
-    numbers = [_bson_literal(c) for c in candidates if _is_number(c)]
+    numbers = [c for c in candidates if _is_number(c)]
     texts = sorted({*(c for c in candidates if isinstance(c, str)), *node.vocab})
     exact = set(node.vocab) <= {c for c in candidates if isinstance(c, str)}
     return {"$in": [*numbers, *texts]}, exact
-
-
-def _bson_literal(value: object) -> Any:
-    return _bson_number(value) if isinstance(value, int | float | str) else value
 
 
 # ---- geo and scope ---------------------------------------------------------------------------------

@@ -105,7 +105,18 @@ def unindex(conn: sqlite3.Connection, eid: int) -> None:
 
 def _scalars(doc: Doc) -> list[tuple[str, object, str | None]]:
     """(attr, number, text) for every scalar a q comparison on the attribute itself could reach."""
-    return [(attr, None, v) if isinstance(v, str) else (attr, v, None) for attr, v in derived.scalars(doc)]
+    return [
+        (attr, None, v) if isinstance(v, str) else (attr, _sqlite_number(v), None) for attr, v in derived.scalars(doc)
+    ]
+
+
+_INT64 = range(-(2**63), 2**63)
+
+
+def _sqlite_number(value: int | float) -> int | float:
+    """JSON integers past int64 (up to 2**64, all that is parsed as an integer) as the nearest REAL:
+    every literal the translation pushes down fits int64, so the order against them is unchanged."""
+    return float(value) if isinstance(value, int) and value not in _INT64 else value
 
 
 def _boxes(doc: Doc) -> list[tuple[str, derived.Box]]:

@@ -247,8 +247,14 @@ def _q(plan: _Plan, node: Q) -> _Cond | None:
     return plan.side("entity_attrs", "attr = ?", [attr], exact=exact, rank=_EXISTENCE)
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A number literal SQLite can bind (integers fit int64; a q literal may have any length)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value in _INT64
+    return isinstance(value, float)
 
 
 def _value_condition(node: Compare) -> tuple[str, list[Any], bool, int] | None:
@@ -275,7 +281,7 @@ def _value_condition(node: Compare) -> tuple[str, list[Any], bool, int] | None:
             return "{txt} BETWEEN ? AND ?", [value.low, value.high], False, _RANGE
         return None
     candidates = value if isinstance(value, tuple) else (value,)
-    if any(isinstance(c, bool | Temporal) for c in candidates):
+    if any(isinstance(c, bool | Temporal) or (isinstance(c, int | float) and not _is_number(c)) for c in candidates):
         return None
     numbers = [c for c in candidates if _is_number(c)]
     texts = sorted({*(c for c in candidates if isinstance(c, str)), *node.vocab})

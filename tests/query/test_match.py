@@ -663,6 +663,15 @@ def test_expand_values_also_matches_the_expanded_literal() -> None:
     assert not q_matches(parse_q('category!="shop"', TM.expand, expand_values=EXPAND_CATEGORY), CATALOGUED)
 
 
+def test_expand_values_keeps_the_data_types_apart() -> None:
+    """expandValues adds expanded strings, nothing more: a number still never equals a boolean."""
+    flags = stored({"flag": {"type": "Property", "value": True}, "level": {"type": "Property", "value": 1}})
+    expand = frozenset({"flag", "level"})
+    assert not q_matches(parse_q("flag==1", TM.expand, expand_values=expand), flags)
+    assert not q_matches(parse_q("level==true", TM.expand, expand_values=expand), flags)
+    assert q_matches(parse_q("level==1", TM.expand, expand_values=expand), flags)
+
+
 def test_json_keys_compare_values_as_written() -> None:
     """jsonKeys wins over expandValues; compound keys still reach into the value."""
     node = parse_q('category=="shop"', TM.expand, expand_values=EXPAND_CATEGORY, json_keys=EXPAND_CATEGORY)

@@ -55,6 +55,10 @@ NOW = "2026-01-01T00:00:00.000000Z"
 SQUARE = (((-0.001, -0.01), (0.02, -0.01), (0.02, 0.01), (-0.001, 0.01), (-0.001, -0.01)),)
 
 
+def shifted(polygon: Any, d_lat: float) -> Any:
+    return tuple(tuple((x, y + d_lat) for x, y in ring) for ring in polygon)
+
+
 def instance(kind: str, value: Any) -> dict[str, Any]:
     member = "object" if kind == "Relationship" else "value"
     return {"type": kind, member: value, "createdAt": NOW, "modifiedAt": NOW}
@@ -64,7 +68,9 @@ def instance(kind: str, value: Any) -> dict[str, Any]:
 def entity_docs(draw: st.DrawFn, n: int) -> Doc:
     attrs: dict[str, list[dict[str, Any]]] = {}
     if draw(st.booleans()):
-        attrs[EX + "level"] = [instance("Property", draw(st.integers(0, 5)))]
+        # Numbers of both kinds, a boolean, and an integer past int64 that JSON allows
+        level = draw(st.integers(0, 5) | st.sampled_from([2.5, True, 2**63 + 1]))
+        attrs[EX + "level"] = [instance("Property", level)]
     if draw(st.booleans()):
         attrs[EX + "name"] = [instance("Property", draw(st.sampled_from(["a", "b", "c"])))]
     if draw(st.booleans()):
@@ -80,8 +86,15 @@ def entity_docs(draw: st.DrawFn, n: int) -> Doc:
         }[kind]
         attrs[EX + "extra"] = [{"type": kind, **extra, "createdAt": NOW, "modifiedAt": NOW}]
     if draw(st.booleans()):
-        point = {"type": "Point", "coordinates": [draw(st.sampled_from([0.0, 0.01, 0.05])), 0.0]}
-        attrs["https://uri.etsi.org/ngsi-ld/location"] = [instance("GeoProperty", point)]
+        x, y = draw(st.sampled_from([0.0, 0.01, 0.05])), draw(st.sampled_from([0.0, 45.0]))
+        shapes = [
+            {"type": "Point", "coordinates": [x, y]},
+            {"type": "LineString", "coordinates": [[x, y], [x + 0.02, y + 0.004]]},
+        ]
+        instances = [instance("GeoProperty", draw(st.sampled_from(shapes)))]
+        if draw(st.booleans()):  # a second instance (datasetId)
+            instances.append({**instance("GeoProperty", draw(st.sampled_from(shapes))), "datasetId": "urn:d:2"})
+        attrs["https://uri.etsi.org/ngsi-ld/location"] = instances
     doc: Doc = {
         "id": f"urn:ngsi-ld:E:{n:03d}",
         "type": draw(st.lists(st.sampled_from(TYPES), min_size=1, max_size=2, unique=True)),
@@ -100,7 +113,20 @@ def path(attr: str) -> QPath:
 
 q_terms = st.one_of(
     st.builds(Exists, st.sampled_from(ATTRS).map(path), st.booleans()),
-    st.builds(Compare, st.just(path(EX + "level")), st.sampled_from(list(Op)), st.integers(0, 5)),
+    st.builds(
+        Compare,
+        st.just(path(EX + "level")),
+        st.sampled_from(list(Op)),
+        st.integers(0, 5) | st.sampled_from([2.5, True, 2**63, 10**40]),
+    ),
+    st.builds(  # expandValues named the attribute: strings widen, types stay apart
+        Compare,
+        st.just(path(EX + "level")),
+        st.sampled_from([Op.EQ, Op.NE]),
+        st.sampled_from([1, True]),
+        st.just(()),
+        st.booleans(),
+    ),
     st.builds(Compare, st.just(path(EX + "name")), st.sampled_from([Op.EQ, Op.NE]), st.sampled_from(["a", "b"])),
     st.builds(Compare, st.just(path(EX + "owner")), st.sampled_from([Op.EQ, Op.NE]), st.just("urn:p:1")),
     st.builds(Compare, st.just(path(EX + "level")), st.sampled_from([Op.EQ, Op.NE]), st.just(Range(1, 3))),
@@ -145,10 +171,12 @@ queries = st.builds(
         [ScopeQuery(((ScopePattern(("A",), True),),)), ScopeQuery(((ScopePattern(("+",)),), (ScopePattern(("C",)),)))]
     ),
     geo=st.none()
-    | st.just(GeoQuery(GeoRel.NEAR, "Point", (0.0, 0.0), "https://uri.etsi.org/ngsi-ld/location", max_distance=2000))
+    | st.sampled_from([0.0, 45.0]).map(
+        lambda y: GeoQuery(GeoRel.NEAR, "Point", (0.0, y), "https://uri.etsi.org/ngsi-ld/location", max_distance=2000)
+    )
     | st.just(GeoQuery(GeoRel.NEAR, "Point", (0.0, 0.0), "https://uri.etsi.org/ngsi-ld/location", min_distance=2000))
-    | st.sampled_from([GeoRel.WITHIN, GeoRel.INTERSECTS, GeoRel.DISJOINT]).map(
-        lambda rel: GeoQuery(rel, "Polygon", SQUARE, "https://uri.etsi.org/ngsi-ld/location")
+    | st.tuples(st.sampled_from([GeoRel.WITHIN, GeoRel.INTERSECTS, GeoRel.DISJOINT]), st.sampled_from([0.0, 45.0])).map(
+        lambda t: GeoQuery(t[0], "Polygon", shifted(SQUARE, t[1]), "https://uri.etsi.org/ngsi-ld/location")
     ),
     selectors=st.lists(selectors, max_size=2).map(tuple),
 )
@@ -232,11 +260,15 @@ def test_mongodb_store_finds_exactly_the_matching_page(
             client.get_default_database()["entities"].delete_many({"tenant": tenant})
 
 
-def test_side_tables_follow_replace_and_delete() -> None:
-    """After a replace changes the types and a delete removes an entity, type queries see the change."""
+@pytest.mark.parametrize("adapter", ["sqlite", "mongodb"])
+def test_indexes_follow_replace_and_delete(request: pytest.FixtureRequest, adapter: str) -> None:
+    """After a replace changes the types and a delete removes an entity, type queries, /types and
+    /attributes see the change (SQLite side tables, MongoDB record fields)."""
 
     async def run() -> None:
-        store = SqliteStore(":memory:")
+        store: Store = (
+            SqliteStore(":memory:") if adapter == "sqlite" else MongoStore(request.getfixturevalue("mongo_url"))
+        )
         await store.open()
         try:
             building = TypeSelector((frozenset({TYPES[0]}),))
