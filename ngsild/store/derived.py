@@ -10,10 +10,11 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from ngsild.model import Doc
-from ngsild.query.ast import Coordinates, GeoQuery, GeoRel
+from ngsild.query.ast import Compare, Coordinates, GeoQuery, GeoRel, Op, Range, Temporal
 
 _METRES_PER_DEGREE = 111_194.9  # on the mean Earth radius used by query.geo
 
@@ -60,6 +61,87 @@ def scalars(doc: Doc) -> list[tuple[str, int | float | str]]:
                 if isinstance(item, int | float | str) and not isinstance(item, bool):
                     rows.append((attr, item))
     return rows
+
+
+# ---- what a comparison asks of the scalars ----------------------------------------------------------
+
+INT64 = range(-(2**63), 2**63)  # what BSON and SQLite hold as integers
+
+
+def pushable_number(value: object) -> bool:
+    """A number literal every adapter compares exactly: integers must fit int64 (a q literal may
+    have any number of digits; SQLite binds int64 and Decimal128 holds 34 digits)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value in INT64
+    return isinstance(value, float)
+
+
+@dataclass(frozen=True, slots=True)
+class Ordered:
+    """Some scalar of the attribute is ``op`` (>, >=, <, <=) ``value``."""
+
+    op: Op
+    value: int | float | str
+    exact: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Between:
+    """Some scalar of the attribute lies in [low, high] (both numbers or both strings)."""
+
+    low: int | float | str
+    high: int | float | str
+    exact: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OneOf:
+    """Some scalar of the attribute is one of these numbers or strings."""
+
+    numbers: tuple[int | float, ...]
+    texts: tuple[str, ...]
+    exact: bool
+
+
+ScalarTest = Ordered | Between | OneOf
+
+
+def scalar_test(node: Compare) -> ScalarTest | None:
+    """The necessary condition a comparison on the attribute itself sets on its ``scalars``, and
+    whether it is also sufficient (None: nothing to say beyond the attribute's existence).
+
+    Numbers among the scalars come only from values that the reference semantics compare
+    numerically, so number conditions are exact. Strings also come from relationships,
+    vocabularies and language maps, which compare differently: string conditions are exact only for
+    plain equality without vocabulary expansions. Booleans and dates are never pushed down.
+    """
+    value = node.value
+    if node.op in (Op.GT, Op.GE, Op.LT, Op.LE):
+        if pushable_number(value):
+            assert isinstance(value, int | float)
+            return Ordered(node.op, value, True)
+        return Ordered(node.op, value, False) if isinstance(value, str) else None
+    if node.op is not Op.EQ:
+        return None
+    if isinstance(value, Range):
+        if pushable_number(value.low) and pushable_number(value.high):
+            assert isinstance(value.low, int | float) and isinstance(value.high, int | float)
+            return Between(value.low, value.high, True)
+        if isinstance(value.low, str) and isinstance(value.high, str):
+            return Between(value.low, value.high, False)
+        return None
+    candidates = value if isinstance(value, tuple) else (value,)
+    if any(
+        isinstance(c, bool | Temporal) or (isinstance(c, int | float) and not pushable_number(c)) for c in candidates
+    ):
+        return None
+    numbers = tuple(c for c in candidates if isinstance(c, int | float))
+    named = {c for c in candidates if isinstance(c, str)}
+    # Exact unless a vocabulary expansion adds a string the literal itself does not name.
+    return OneOf(numbers, tuple(sorted(named | set(node.vocab))), set(node.vocab) <= named)
+
+
+# ---- geometry --------------------------------------------------------------------------------------
 
 
 def geometries(doc: Doc) -> Iterator[tuple[str, dict[str, Any]]]:

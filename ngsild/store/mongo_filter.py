@@ -47,10 +47,8 @@ from ngsild.query.ast import (
     Or,
     Path,
     Q,
-    Range,
     ScopePattern,
     ScopeQuery,
-    Temporal,
     TypeSelector,
 )
 from ngsild.query.regex import Regex
@@ -62,7 +60,6 @@ CORE_PREFIX = "https://uri.etsi.org/ngsi-ld/"
 CORE_GEO_KEYS = frozenset({"location", "observationSpace", "operationSpace"})
 _ENTITY_MEMBERS = frozenset({"createdAt", "modifiedAt"})  # q names that may address the entity itself
 _MONGO_OPS = {Op.GT: "$gt", Op.GE: "$gte", Op.LT: "$lt", Op.LE: "$lte"}
-_INT64 = range(-(2**63), 2**63)
 
 # Box polygons: edges of at most one degree, widened by MARGIN degrees (a one-degree geodesic strays
 # from its parallel by about 0.001 degree at most), and only where a polygon is unambiguous for
@@ -115,7 +112,7 @@ def record(tenant: str, doc: Doc, text: str, revision: int) -> dict[str, Any]:
 
 def _bson_number(value: int | float | str) -> int | float | str | Decimal128:
     """Integers beyond BSON's int64 (JSON allows them) as Decimal128, which compares exactly."""
-    if isinstance(value, int) and value not in _INT64:
+    if isinstance(value, int) and value not in derived.INT64:
         return Decimal128(str(value))
     return value
 
@@ -281,41 +278,19 @@ def _q(node: Q) -> _Part:
     return _Part({"attrs.n": attr}, isinstance(node, Exists) and _simple(node.path))
 
 
-def _is_number(value: object) -> bool:
-    """A number literal MongoDB compares exactly: integers beyond int64 (a q literal may have any
-    length; Decimal128 holds 34 digits) are not pushed down."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value in _INT64
-    return isinstance(value, float)
-
-
-def _value_condition(node: Compare) -> tuple[Filter | Any, bool] | None:
-    """(condition on a ``vals`` value, whether it is exact), mirroring the SQLite translation:
-    numbers come only from the values that the reference semantics compare numerically, so number
-    conditions are exact; strings also come from relationships, vocabularies and language maps,
-    which compare differently, so only plain string equality without expansions is exact."""
-    value = node.value
-    if node.op in _MONGO_OPS:
-        if _is_number(value):
-            return {_MONGO_OPS[node.op]: value}, True
-        if isinstance(value, str):
-            return {_MONGO_OPS[node.op]: value}, False
-        return None
-    if node.op is not Op.EQ:
-        return None
-    if isinstance(value, Range):
-        if _is_number(value.low) and _is_number(value.high):
-            return {"$gte": value.low, "$lte": value.high}, True
-        if isinstance(value.low, str) and isinstance(value.high, str):
-            return {"$gte": value.low, "$lte": value.high}, False
-        return None
-    candidates = value if isinstance(value, tuple) else (value,)
-    if any(isinstance(c, bool | Temporal) or (isinstance(c, int | float) and not _is_number(c)) for c in candidates):
-        return None
-    numbers = [c for c in candidates if _is_number(c)]
-    texts = sorted({*(c for c in candidates if isinstance(c, str)), *node.vocab})
-    exact = set(node.vocab) <= {c for c in candidates if isinstance(c, str)}
-    return {"$in": [*numbers, *texts]}, exact
+def _value_condition(node: Compare) -> tuple[Filter, bool] | None:
+    """(condition on a ``vals`` value, whether it is exact): ``derived.scalar_test`` in MongoDB terms
+    (BSON orders numbers and strings apart, as the reference semantics do)."""
+    match derived.scalar_test(node):
+        case None:
+            return None
+        case derived.Ordered(op, value, exact):
+            return {_MONGO_OPS[op]: value}, exact
+        case derived.Between(low, high, exact):
+            return {"$gte": low, "$lte": high}, exact
+        case derived.OneOf(numbers, texts, exact):
+            return {"$in": [*numbers, *texts]}, exact
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # ---- geo and scope ---------------------------------------------------------------------------------

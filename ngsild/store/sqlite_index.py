@@ -110,13 +110,10 @@ def _scalars(doc: Doc) -> list[tuple[str, object, str | None]]:
     ]
 
 
-_INT64 = range(-(2**63), 2**63)
-
-
 def _sqlite_number(value: int | float) -> int | float:
     """JSON integers past int64 (up to 2**64, all that is parsed as an integer) as the nearest REAL:
     every literal the translation pushes down fits int64, so the order against them is unchanged."""
-    return float(value) if isinstance(value, int) and value not in _INT64 else value
+    return float(value) if isinstance(value, int) and value not in derived.INT64 else value
 
 
 def _boxes(doc: Doc) -> list[tuple[str, derived.Box]]:

@@ -29,8 +29,6 @@ from ngsild.query.ast import (
     Or,
     Path,
     Q,
-    Range,
-    Temporal,
     TypeSelector,
 )
 from ngsild.query.regex import Regex
@@ -247,54 +245,25 @@ def _q(plan: _Plan, node: Q) -> _Cond | None:
     return plan.side("entity_attrs", "attr = ?", [attr], exact=exact, rank=_EXISTENCE)
 
 
-_INT64 = range(-(2**63), 2**63)
-
-
-def _is_number(value: object) -> bool:
-    """A number literal SQLite can bind (integers fit int64; a q literal may have any length)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value in _INT64
-    return isinstance(value, float)
-
-
 def _value_condition(node: Compare) -> tuple[str, list[Any], bool, int] | None:
-    """(condition on attr_values, its parameters, whether it is exact, rank).
+    """(condition on attr_values, its parameters, whether it is exact, rank): ``derived.scalar_test``
+    in SQL (numbers in ``num``, strings in ``txt``)."""
+    match derived.scalar_test(node):
+        case None:
+            return None
+        case derived.Ordered(op, value, exact):
+            return f"{{{_column(value)}}} {_SQL_OPS[op]} ?", [value], exact, _RANGE
+        case derived.Between(low, high, exact):
+            return f"{{{_column(low)}}} BETWEEN ? AND ?", [low, high], exact, _RANGE
+        case derived.OneOf(numbers, texts, exact):
+            parts = [f"{{{column}}} IN ({', '.join('?' for _ in values)})"
+                     for column, values in (("num", numbers), ("txt", texts)) if values]  # fmt: skip
+            return "(" + " OR ".join(parts) + ")", [*numbers, *texts], exact, _EQUALITY
+    raise AssertionError("unreachable")  # pragma: no cover
 
-    Numbers in attr_values come only from Property and ListProperty values, exactly the targets
-    the reference semantics compare numerically, so number conditions are exact. Strings also come
-    from relationships, vocabularies and language maps, which compare differently: string
-    conditions are exact only for plain equality without vocabulary expansions.
-    """
-    value = node.value
-    if node.op in _SQL_OPS:
-        if _is_number(value):
-            return f"{{num}} {_SQL_OPS[node.op]} ?", [value], True, _RANGE
-        if isinstance(value, str):
-            return f"{{txt}} {_SQL_OPS[node.op]} ?", [value], False, _RANGE
-        return None
-    if node.op is not Op.EQ:
-        return None
-    if isinstance(value, Range):
-        if _is_number(value.low) and _is_number(value.high):
-            return "{num} BETWEEN ? AND ?", [value.low, value.high], True, _RANGE
-        if isinstance(value.low, str) and isinstance(value.high, str):
-            return "{txt} BETWEEN ? AND ?", [value.low, value.high], False, _RANGE
-        return None
-    candidates = value if isinstance(value, tuple) else (value,)
-    if any(isinstance(c, bool | Temporal) or (isinstance(c, int | float) and not _is_number(c)) for c in candidates):
-        return None
-    numbers = [c for c in candidates if _is_number(c)]
-    texts = sorted({*(c for c in candidates if isinstance(c, str)), *node.vocab})
-    parts, values = [], []
-    if numbers:
-        parts.append(f"{{num}} IN ({', '.join('?' for _ in numbers)})")
-        values.extend(numbers)
-    if texts:
-        parts.append(f"{{txt}} IN ({', '.join('?' for _ in texts)})")
-        values.extend(texts)
-    # Exact unless a vocabulary expansion adds a string the literal itself does not name.
-    exact = set(node.vocab) <= {c for c in candidates if isinstance(c, str)}
-    return "(" + " OR ".join(parts) + ")", values, exact, _EQUALITY
+
+def _column(value: object) -> str:
+    return "txt" if isinstance(value, str) else "num"
 
 
 # ---- geo -------------------------------------------------------------------------------------------
