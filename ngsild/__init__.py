@@ -10,7 +10,7 @@ General layout (the import rule is enforced by ``tests/test_layers.py``)::
     render.py   stored documents -> normalized / concise / keyValues / GeoJSON.
     jsonld.py   TermMap: expansion and compaction as dict walks; core_context.py is the bundled core.
     contexts.py remote @context fetch + caches; egress.py decides which hosts may be contacted.
-    store/      the storage port and its adapters; the only importers of sqlite3 (and pymongo).
+    store/      the storage port and its adapters (SQLite, MongoDB); the only importers of sqlite3 and pymongo.
     model.py, errors.py, clock.py, settings.py, geojson.py: shared vocabulary and plumbing.
     ../datamodels  Smart Data Models (schemas, contexts, validators): a package of its own that
                 imports nothing of ngsild; services.admission applies it at ingest.
