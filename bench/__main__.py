@@ -34,7 +34,7 @@ def parse(argv: list[str]) -> runner.Options:
         choices=("sqlite", "mongodb"),
         default="sqlite",
         help="the brokers' store; mongodb uses MONGO_URI, else a SecantusDB stand-in, and defaults to"
-        " B1,B2,B5,B7 at 1k/10k entities (default sqlite)",
+        " B1,B2 at 10k and B5,B7 at 1k entities (default sqlite)",
     )
     args = parser.parse_args(argv)
     profile = runner.SMOKE if args.smoke else runner.QUERIES_SMOKE if args.queries_smoke else runner.FULL

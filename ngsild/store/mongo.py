@@ -64,7 +64,11 @@ _INDEXES = [
     IndexModel([("tenant", ASCENDING), ("modifiedAt", ASCENDING)], name="tenant_modified"),
     # The few records whose geometry is not indexed: a geo-query ORs them in, and without an index
     # of their own that branch would scan the tenant.
-    IndexModel([("tenant", ASCENDING), ("recheck", ASCENDING)], name="tenant_recheck", sparse=True),
+    IndexModel(
+        [("tenant", ASCENDING), ("recheck", ASCENDING)],
+        name="tenant_recheck",
+        partialFilterExpression={"recheck": True},
+    ),
 ]
 MAX_GEO_INDEXES = 24  # 2dsphere indexes for GeoProperties beyond the core ones stop here
 _READ_PREFERENCES: dict[str, _ServerMode] = {
