@@ -49,7 +49,7 @@ from ngsild.query.ast import EntityQuery, Ordering
 from ngsild.query.match import matches
 from ngsild.query.order import sort
 from ngsild.store.mongo_filter import CORE_GEO_KEYS, geo_key, record, translate
-from ngsild.store.port import AttributeUse, Page, Stored, StoredContext
+from ngsild.store.port import AttributeUse, Page, Paging, Stored, StoredContext
 
 log = logging.getLogger("ngsild.store.mongo")
 
@@ -323,17 +323,14 @@ class MongoStore:
                     docs = [orjson.loads(rec["doc"]) for rec in await cursor.to_list()]
                 total = await entities.count_documents(plan.filter) if count else None
                 return Page(docs, total)
+            paging = Paging(offset, limit, count)
             if limit == 0 and not count:
-                return Page([])
-            docs, seen = [], 0
+                return paging.page()
             async with contextlib.aclosing(self._matches(entities, plan.filter, plan.residual)) as matched:
                 async for doc in matched:
-                    if offset <= seen < offset + limit:
-                        docs.append(doc)
-                    seen += 1
-                    if not count and seen >= offset + limit:
+                    if paging.add(doc):
                         break
-            return Page(docs, seen if count else None)
+            return paging.page()
 
     async def _matches(
         self, entities: AsyncCollection[dict[str, Any]], candidates: dict[str, Any], residual: EntityQuery | None

@@ -8,7 +8,7 @@ a read-modify-write never loses a concurrent update; a successful return means t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ngsild.model import Doc
@@ -32,6 +32,27 @@ class Page:
 
     docs: list[Doc]
     total: int | None = None
+
+
+@dataclass(slots=True)
+class Paging:
+    """Cuts a page from matches as they stream in creation order, counting them all when asked."""
+
+    offset: int
+    limit: int
+    count: bool
+    docs: list[Doc] = field(default_factory=list)
+    seen: int = 0
+
+    def add(self, doc: Doc) -> bool:
+        """Take one match; True once nothing more is needed (the page is full and no count is asked)."""
+        if self.offset <= self.seen < self.offset + self.limit:
+            self.docs.append(doc)
+        self.seen += 1
+        return not self.count and self.seen >= self.offset + self.limit
+
+    def page(self) -> Page:
+        return Page(self.docs, self.seen if self.count else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ from ngsild.query.ast import EntityQuery, Ordering
 from ngsild.query.match import matches
 from ngsild.query.order import sort
 from ngsild.store import sqlite_index
-from ngsild.store.port import AttributeUse, Page, Stored, StoredContext
+from ngsild.store.port import AttributeUse, Page, Paging, Stored, StoredContext
 from ngsild.store.sqlite_sql import Translation, translate
 
 T = TypeVar("T")
@@ -339,8 +339,7 @@ class SqliteStore:
                     total = conn.execute(f"SELECT count(*) FROM ({candidates})", params).fetchone()[0]
                 return Page(_documents(conn, page), total)
             # Candidates in creation (rowid) order, checked one by one with the reference semantics.
-            docs: list[Doc] = []
-            seen = 0
+            paging = Paging(offset, limit, count)
             candidates, params = plan.candidates(source, tenant_checked=False)
             cursor = conn.execute(
                 f"SELECT e.doc FROM ({candidates}) AS c CROSS JOIN entities e ON e.rowid = c.eid WHERE e.tenant = ?",
@@ -349,18 +348,15 @@ class SqliteStore:
             # A first batch about the page's size: most candidates usually match, and each row
             # fetched is a document read.
             size = min(256, offset + limit + 8)
-            while batch := cursor.fetchmany(size):
+            done = False
+            while not done and (batch := cursor.fetchmany(size)):
                 size = 256
                 for (text,) in batch:
                     doc = orjson.loads(text)
-                    if not matches(query, doc):
-                        continue
-                    if offset <= seen < offset + limit:
-                        docs.append(doc)
-                    seen += 1
-                if not count and seen >= offset + limit:
-                    break
-            return Page(docs, seen if count else None)
+                    if matches(query, doc) and paging.add(doc):
+                        done = True
+                        break
+            return paging.page()
 
         return await self._scan(op)
 
