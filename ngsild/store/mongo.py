@@ -151,6 +151,7 @@ class MongoStore:
         self.write_concern = parse_write_concern(write_concern, self.timeout_ms * 2)
         self.read_preference = parse_read_preference(read_preference)
         self._client: AsyncMongoClient[dict[str, Any]] | None = None
+        self._handles: dict[tuple[str, bool], AsyncCollection[dict[str, Any]]] = {}
         self._ready = False
         self._preparing: asyncio.Task[None] | None = None
         self._tenants: set[str] = {DEFAULT_TENANT}
@@ -184,16 +185,22 @@ class MongoStore:
         if self._client is not None:
             await self._client.close()
             self._client = None
+            self._handles.clear()
 
     def _collection(self, name: str, *, queries: bool = False) -> AsyncCollection[dict[str, Any]]:
-        """A collection handle. Reads go to the primary, except queries (``queries=True``), which
-        follow the configured read preference: a read-modify-write must see the latest revision."""
-        assert self._client is not None, "the store is not open"
-        return self._client[self.database_name].get_collection(
-            name,
-            write_concern=self.write_concern,
-            read_preference=self.read_preference if queries else ReadPreference.PRIMARY,
-        )
+        """A collection handle, made once per store. Reads go to the primary, except queries
+        (``queries=True``), which follow the configured read preference: a read-modify-write must
+        see the latest revision."""
+        handle = self._handles.get((name, queries))
+        if handle is None:
+            assert self._client is not None, "the store is not open"
+            handle = self._client[self.database_name].get_collection(
+                name,
+                write_concern=self.write_concern,
+                read_preference=self.read_preference if queries else ReadPreference.PRIMARY,
+            )
+            self._handles[(name, queries)] = handle
+        return handle
 
     @property
     def _entities(self) -> AsyncCollection[dict[str, Any]]:
