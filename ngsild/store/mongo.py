@@ -22,14 +22,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, Iterator
-from typing import Any
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import orjson
 from bson import ObjectId
 from bson.errors import InvalidDocument
 from pymongo import ASCENDING, GEOSPHERE, AsyncMongoClient, IndexModel, ReadPreference, WriteConcern
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError, ServerSelectionTimeoutError
 from pymongo.read_preferences import _ServerMode
@@ -49,7 +50,10 @@ from ngsild.query.ast import EntityQuery, Ordering
 from ngsild.query.match import matches
 from ngsild.query.order import sort
 from ngsild.store.mongo_filter import CORE_GEO_KEYS, geo_key, record, translate
-from ngsild.store.port import AttributeUse, Page, Paging, Stored, StoredContext
+from ngsild.store.port import AttributeUse, Outgoing, Page, Paging, Stored, StoredContext, StoredSubscription
+
+T = TypeVar("T")
+Session = AsyncClientSession | None
 
 log = logging.getLogger("ngsild.store.mongo")
 
@@ -157,6 +161,7 @@ class MongoStore:
         self._tenants: set[str] = {DEFAULT_TENANT}
         self._geo_keys: set[str] = set()  # GeoProperty keys with an index (or being given one)
         self._background: set[asyncio.Task[None]] = set()
+        self._transactions = False  # a replica set or sharded cluster: notifications join the write
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -220,6 +225,18 @@ class MongoStore:
         with _edge():
             await self._entities.create_indexes(_INDEXES)
             await self._collection("contexts").create_index([("seq", ASCENDING)], name="seq")
+            await self._collection("outbox").create_index([("seq", ASCENDING)], name="seq")
+            await self._collection("subscriptions").create_index(
+                [("tenant", ASCENDING), ("id", ASCENDING)], name="tenant_id", unique=True
+            )
+            assert self._client is not None
+            hello = await self._client.admin.command("hello")
+            self._transactions = "setName" in hello or hello.get("msg") == "isdbgrid"
+            if not self._transactions:
+                log.warning(
+                    "MongoDB is a standalone server: notifications are stored right after the write that"
+                    " causes them, not in one transaction with it; use a replica set for that guarantee"
+                )
             async for spec in await self._entities.list_indexes():
                 if spec["name"].startswith("geo."):
                     self._geo_keys.add(spec["name"][len("geo.") :])
@@ -259,18 +276,42 @@ class MongoStore:
             self._tenants.add(tenant)
         return found
 
-    async def create(self, tenant: str, doc: Doc) -> None:
+    async def _with_outbox(self, outbox: Sequence[Outgoing], write: Callable[[Session], Awaitable[T]]) -> T:
+        """Run ``write`` and store its notifications in one transaction when the deployment has
+        them; a standalone server gets the write, then the notifications (logged at start)."""
+        if not outbox:
+            return await write(None)
+        rows = [
+            {"_id": o.key, "seq": ObjectId(), "tenant": o.tenant, "sub": o.subscription_id, "body": _text(o.body)}
+            for o in outbox
+        ]
+        if not self._transactions:
+            result = await write(None)
+            await self._collection("outbox").insert_many(rows)
+            return result
+        assert self._client is not None
+        async with self._client.start_session() as session:
+            async with await session.start_transaction(write_concern=self.write_concern):
+                result = await write(session)
+                await self._collection("outbox").insert_many(rows, session=session)
+            return result
+
+    async def create(self, tenant: str, doc: Doc, outbox: Sequence[Outgoing] = ()) -> None:
         await self._ensure()
         rec = record(tenant, doc, orjson.dumps(doc).decode(), 1)
         self._index_geo(rec)
+
+        async def write(session: Session) -> None:
+            try:
+                await self._entities.insert_one({"_id": ObjectId(), **rec}, session=session)
+            except DuplicateKeyError:
+                raise AlreadyExists(f"the entity {doc['id']} already exists", instance=doc["id"]) from None
+
         with _edge():
             if tenant not in self._tenants:
                 with contextlib.suppress(DuplicateKeyError):  # another request created it first
                     await self._collection("tenants").insert_one({"_id": tenant})
-            try:
-                await self._entities.insert_one({"_id": ObjectId(), **rec})
-            except DuplicateKeyError:
-                raise AlreadyExists(f"the entity {doc['id']} already exists", instance=doc["id"]) from None
+            await self._with_outbox(outbox, write)
         self._tenants.add(tenant)
 
     async def get(self, tenant: str, entity_id: str) -> Stored | None:
@@ -279,34 +320,56 @@ class MongoStore:
             found = await self._entities.find_one({"tenant": tenant, "id": entity_id}, {"doc": 1, "rev": 1})
         return None if found is None else Stored(orjson.loads(found["doc"]), found["rev"])
 
-    async def replace(self, tenant: str, doc: Doc, revision: int) -> int:
+    async def replace(self, tenant: str, doc: Doc, revision: int, outbox: Sequence[Outgoing] = ()) -> int:
         await self._ensure()
         rec = record(tenant, doc, orjson.dumps(doc).decode(), revision + 1)
         self._index_geo(rec)
-        with _edge():
-            result = await self._entities.replace_one({"tenant": tenant, "id": doc["id"], "rev": revision}, rec)
+
+        async def write(session: Session) -> int:
+            key = {"tenant": tenant, "id": doc["id"], "rev": revision}
+            result = await self._entities.replace_one(key, rec, session=session)
             if result.matched_count == 1:
                 return revision + 1
-            await self._explain_miss(tenant, doc["id"])
-        raise AssertionError("unreachable")  # pragma: no cover
+            await self._explain_miss(tenant, doc["id"], session)
+            raise AssertionError("unreachable")  # pragma: no cover
 
-    async def delete(self, tenant: str, entity_id: str, revision: int | None = None) -> bool:
+        with _edge():
+            return await self._with_outbox(outbox, write)
+
+    async def delete(
+        self, tenant: str, entity_id: str, revision: int | None = None, outbox: Sequence[Outgoing] = ()
+    ) -> bool:
         await self._ensure()
         key: dict[str, Any] = {"tenant": tenant, "id": entity_id}
-        with _edge():
-            result = await self._entities.delete_one(key if revision is None else {**key, "rev": revision})
+
+        async def write(session: Session) -> bool:
+            result = await self._entities.delete_one(
+                key if revision is None else {**key, "rev": revision}, session=session
+            )
             if result.deleted_count == 1:
                 return True
             if revision is None:
                 return False
             try:
-                await self._explain_miss(tenant, entity_id)
+                await self._explain_miss(tenant, entity_id, session)
             except ResourceNotFound:
                 return False
-        raise AssertionError("unreachable")  # pragma: no cover
+            raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _explain_miss(self, tenant: str, entity_id: str) -> None:
-        found = await self._entities.find_one({"tenant": tenant, "id": entity_id}, {"rev": 1})
+        with _edge():
+            if revision is None or not outbox:
+                return await self._with_outbox(outbox, write)
+
+            # Notifications of a delete that found nothing must not be stored: a miss aborts.
+            async def or_abort(session: Session) -> bool:
+                if not await write(session):
+                    raise ResourceNotFound(f"the entity {entity_id} was not found", instance=entity_id)
+                return True
+
+            return await self._with_outbox(outbox, or_abort)
+
+    async def _explain_miss(self, tenant: str, entity_id: str, session: Session = None) -> None:
+        found = await self._entities.find_one({"tenant": tenant, "id": entity_id}, {"rev": 1}, session=session)
         if found is None:
             raise ResourceNotFound(f"the entity {entity_id} was not found", instance=entity_id)
         raise RevisionConflict(f"the entity {entity_id} changed concurrently (revision {found['rev']})")
@@ -416,6 +479,70 @@ class MongoStore:
         with _edge():
             result = await self._collection("contexts").delete_one({"_id": local_id})
         return result.deleted_count == 1
+
+    # ---- subscriptions and the outbox -----------------------------------------------------------
+
+    async def add_outgoing(self, outbox: Sequence[Outgoing]) -> None:
+        await self._ensure()
+        with _edge():
+            await self._with_outbox(outbox, _nothing)
+
+    async def outgoing(self, limit: int) -> list[Outgoing]:
+        await self._ensure()
+        with _edge():
+            rows = await self._collection("outbox").find({}).sort("seq", ASCENDING).limit(limit).to_list()
+        return [Outgoing(r["_id"], r["tenant"], r["sub"], orjson.loads(r["body"])) for r in rows]
+
+    async def remove_outgoing(self, keys: Sequence[str]) -> None:
+        if not keys:
+            return
+        await self._ensure()
+        with _edge():
+            await self._collection("outbox").delete_many({"_id": {"$in": list(keys)}})
+
+    async def put_subscription(self, tenant: str, doc: Doc, *, create: bool) -> None:
+        await self._ensure()
+        sub_id = doc["id"]
+        with _edge():
+            subs = self._collection("subscriptions")
+            if create:
+                try:
+                    await subs.insert_one({"_id": ObjectId(), "tenant": tenant, "id": sub_id, "doc": _text(doc)})
+                except DuplicateKeyError:
+                    raise AlreadyExists(f"the subscription {sub_id} already exists", instance=sub_id) from None
+                return
+            result = await subs.update_one({"tenant": tenant, "id": sub_id}, {"$set": {"doc": _text(doc)}})
+            if result.matched_count == 0:
+                raise ResourceNotFound(f"the subscription {sub_id} was not found", instance=sub_id)
+
+    async def subscriptions(self) -> list[StoredSubscription]:
+        await self._ensure()
+        with _edge():
+            rows = await self._collection("subscriptions").find({}).sort("_id", ASCENDING).to_list()
+        return [
+            StoredSubscription(r["tenant"], orjson.loads(r["doc"]), orjson.loads(r.get("stats", "{}"))) for r in rows
+        ]
+
+    async def delete_subscription(self, tenant: str, subscription_id: str) -> bool:
+        await self._ensure()
+        with _edge():
+            result = await self._collection("subscriptions").delete_one({"tenant": tenant, "id": subscription_id})
+        return result.deleted_count == 1
+
+    async def put_subscription_stats(self, tenant: str, subscription_id: str, stats: Doc) -> None:
+        await self._ensure()
+        with _edge():
+            await self._collection("subscriptions").update_one(
+                {"tenant": tenant, "id": subscription_id}, {"$set": {"stats": _text(stats)}}
+            )
+
+
+def _text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+async def _nothing(session: Session) -> None:
+    return None
 
 
 __all__ = ["DEFAULT_DATABASE", "MongoStore", "geo_key", "parse_read_preference", "parse_write_concern"]

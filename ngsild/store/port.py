@@ -8,6 +8,7 @@ a read-modify-write never loses a concurrent update; a successful return means t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -67,6 +68,27 @@ class StoredContext:
 
 
 @dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One notification in the durable outbox: written with the change that caused it, removed
+    once delivered (or given up). ``key`` is the notification id, stable across retries."""
+
+    key: str
+    tenant: str
+    subscription_id: str
+    body: Doc  # the Notification, rendered when the change happened
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSubscription:
+    """A subscription as stored: its document, and its delivery statistics kept apart so that
+    recording a delivery never races with an update of the subscription."""
+
+    tenant: str
+    doc: Doc
+    stats: Doc
+
+
+@dataclass(frozen=True, slots=True)
 class Stored:
     """A document as stored, with the revision a later ``replace`` must name."""
 
@@ -87,8 +109,9 @@ class Store(Protocol):
         """Whether ``tenant`` has been created (the default tenant always exists)."""
         ...
 
-    async def create(self, tenant: str, doc: Doc) -> None:
-        """Insert a new document, creating the tenant if needed.
+    async def create(self, tenant: str, doc: Doc, outbox: Sequence[Outgoing] = ()) -> None:
+        """Insert a new document, creating the tenant if needed. Every write takes the
+        notifications it causes (``outbox``) and stores them atomically with the document.
 
         Raises AlreadyExists when a document with ``doc["id"]`` exists in that tenant.
         """
@@ -98,7 +121,7 @@ class Store(Protocol):
         """The document with this id, or None (also for an unknown tenant)."""
         ...
 
-    async def replace(self, tenant: str, doc: Doc, revision: int) -> int:
+    async def replace(self, tenant: str, doc: Doc, revision: int, outbox: Sequence[Outgoing] = ()) -> int:
         """Overwrite the document with ``doc["id"]`` if its revision is still ``revision``.
 
         Returns the new revision. Raises RevisionConflict when the stored revision differs, and
@@ -106,7 +129,9 @@ class Store(Protocol):
         """
         ...
 
-    async def delete(self, tenant: str, entity_id: str, revision: int | None = None) -> bool:
+    async def delete(
+        self, tenant: str, entity_id: str, revision: int | None = None, outbox: Sequence[Outgoing] = ()
+    ) -> bool:
         """Delete a document (only at ``revision`` when given). Returns whether one was deleted.
 
         Raises RevisionConflict when ``revision`` is given and differs.
@@ -148,4 +173,33 @@ class Store(Protocol):
 
     async def delete_context(self, local_id: str) -> bool:
         """Remove a stored context. Returns whether there was one."""
+        ...
+
+    async def add_outgoing(self, outbox: Sequence[Outgoing]) -> None:
+        """Store notifications that no entity write caused (periodic ones)."""
+        ...
+
+    async def outgoing(self, limit: int) -> list[Outgoing]:
+        """The oldest ``limit`` notifications still in the outbox, oldest first."""
+        ...
+
+    async def remove_outgoing(self, keys: Sequence[str]) -> None:
+        """Drop delivered (or abandoned) notifications; unknown keys are ignored."""
+        ...
+
+    async def put_subscription(self, tenant: str, doc: Doc, *, create: bool) -> None:
+        """Store a subscription under ``doc["id"]``. ``create``: raise AlreadyExists when the id is
+        taken in the tenant; otherwise replace it, raising ResourceNotFound when it is gone."""
+        ...
+
+    async def subscriptions(self) -> list[StoredSubscription]:
+        """Every subscription of every tenant, oldest first."""
+        ...
+
+    async def delete_subscription(self, tenant: str, subscription_id: str) -> bool:
+        """Remove a subscription (with its statistics). Returns whether there was one."""
+        ...
+
+    async def put_subscription_stats(self, tenant: str, subscription_id: str, stats: Doc) -> None:
+        """Record delivery statistics; ignored when the subscription no longer exists."""
         ...

@@ -22,7 +22,7 @@ import queue
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -34,7 +34,7 @@ from ngsild.query.ast import EntityQuery, Ordering
 from ngsild.query.match import matches
 from ngsild.query.order import sort
 from ngsild.store import sqlite_index
-from ngsild.store.port import AttributeUse, Page, Paging, Stored, StoredContext
+from ngsild.store.port import AttributeUse, Outgoing, Page, Paging, Stored, StoredContext, StoredSubscription
 from ngsild.store.sqlite_sql import Translation, translate
 
 T = TypeVar("T")
@@ -55,6 +55,20 @@ CREATE TABLE IF NOT EXISTS contexts (
     kind       TEXT NOT NULL,
     context    TEXT NOT NULL,
     created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    tenant TEXT NOT NULL,
+    id     TEXT NOT NULL,
+    doc    TEXT NOT NULL,
+    stats  TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (tenant, id)
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq          INTEGER PRIMARY KEY,
+    key          TEXT NOT NULL UNIQUE,
+    tenant       TEXT NOT NULL,
+    subscription TEXT NOT NULL,
+    body         TEXT NOT NULL
 );
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 """
@@ -105,6 +119,15 @@ def _source(conn: sqlite3.Connection, plan: Translation) -> int | None:
         if size < fewest:
             best, fewest = index, size
     return best
+
+
+def _enqueue(conn: sqlite3.Connection, outbox: Sequence[Outgoing]) -> None:
+    """Notifications join the transaction of the write that caused them: both or neither."""
+    if outbox:
+        conn.executemany(
+            "INSERT INTO outbox (key, tenant, subscription, body) VALUES (?, ?, ?, ?)",
+            [(o.key, o.tenant, o.subscription_id, _dumps(o.body)) for o in outbox],
+        )
 
 
 def _translate(exc: sqlite3.Error) -> NgsiLdError:
@@ -246,7 +269,7 @@ class SqliteStore:
     async def tenant_exists(self, tenant: str) -> bool:
         return tenant in self._tenants
 
-    async def create(self, tenant: str, doc: Doc) -> None:
+    async def create(self, tenant: str, doc: Doc, outbox: Sequence[Outgoing] = ()) -> None:
         text = _dumps(doc)
         entity_id = doc["id"]
 
@@ -262,6 +285,7 @@ class SqliteStore:
                 raise AlreadyExists(f"the entity {entity_id} already exists", instance=entity_id) from None
             assert cursor.lastrowid is not None
             sqlite_index.index(conn, tenant, cursor.lastrowid, doc)
+            _enqueue(conn, outbox)
 
         await self._write(op)
         self._tenants.add(tenant)
@@ -275,7 +299,7 @@ class SqliteStore:
 
         return await self._read(op)
 
-    async def replace(self, tenant: str, doc: Doc, revision: int) -> int:
+    async def replace(self, tenant: str, doc: Doc, revision: int, outbox: Sequence[Outgoing] = ()) -> int:
         text = _dumps(doc)
         entity_id = doc["id"]
 
@@ -288,13 +312,16 @@ class SqliteStore:
             if row is not None:
                 sqlite_index.unindex(conn, row[0])
                 sqlite_index.index(conn, tenant, row[0], doc)
+                _enqueue(conn, outbox)
                 return revision + 1
             _explain_miss(conn, tenant, entity_id)
             raise AssertionError("unreachable")  # pragma: no cover
 
         return await self._write(op)
 
-    async def delete(self, tenant: str, entity_id: str, revision: int | None = None) -> bool:
+    async def delete(
+        self, tenant: str, entity_id: str, revision: int | None = None, outbox: Sequence[Outgoing] = ()
+    ) -> bool:
         def op(conn: sqlite3.Connection) -> bool:
             if revision is None:
                 row = conn.execute(
@@ -307,6 +334,7 @@ class SqliteStore:
                 ).fetchone()
             if row is not None:
                 sqlite_index.unindex(conn, row[0])
+                _enqueue(conn, outbox)
                 return True
             if revision is None:
                 return False
@@ -443,6 +471,63 @@ class SqliteStore:
     async def delete_context(self, local_id: str) -> bool:
         return await self._write(
             lambda c: c.execute("DELETE FROM contexts WHERE local_id = ?", (local_id,)).rowcount > 0
+        )
+
+    # ---- subscriptions and the outbox -----------------------------------------------------------
+
+    async def add_outgoing(self, outbox: Sequence[Outgoing]) -> None:
+        await self._write(lambda c: _enqueue(c, outbox))
+
+    async def outgoing(self, limit: int) -> list[Outgoing]:
+        rows = await self._read(
+            lambda c: c.execute(
+                "SELECT key, tenant, subscription, body FROM outbox ORDER BY seq LIMIT ?", (limit,)
+            ).fetchall()
+        )
+        return [Outgoing(key, tenant, sub, orjson.loads(body)) for key, tenant, sub, body in rows]
+
+    async def remove_outgoing(self, keys: Sequence[str]) -> None:
+        if keys:
+            await self._write(lambda c: c.executemany("DELETE FROM outbox WHERE key = ?", [(k,) for k in keys]))
+
+    async def put_subscription(self, tenant: str, doc: Doc, *, create: bool) -> None:
+        text, sub_id = _dumps(doc), doc["id"]
+
+        def op(conn: sqlite3.Connection) -> None:
+            if create:
+                try:
+                    conn.execute("INSERT INTO subscriptions (tenant, id, doc) VALUES (?, ?, ?)", (tenant, sub_id, text))
+                except sqlite3.IntegrityError:
+                    raise AlreadyExists(f"the subscription {sub_id} already exists", instance=sub_id) from None
+                return
+            cursor = conn.execute(
+                "UPDATE subscriptions SET doc = ? WHERE tenant = ? AND id = ?", (text, tenant, sub_id)
+            )
+            if cursor.rowcount == 0:
+                raise ResourceNotFound(f"the subscription {sub_id} was not found", instance=sub_id)
+
+        await self._write(op)
+
+    async def subscriptions(self) -> list[StoredSubscription]:
+        rows = await self._read(
+            lambda c: c.execute("SELECT tenant, doc, stats FROM subscriptions ORDER BY rowid").fetchall()
+        )
+        return [StoredSubscription(tenant, orjson.loads(doc), orjson.loads(stats)) for tenant, doc, stats in rows]
+
+    async def delete_subscription(self, tenant: str, subscription_id: str) -> bool:
+        return await self._write(
+            lambda c: (
+                c.execute("DELETE FROM subscriptions WHERE tenant = ? AND id = ?", (tenant, subscription_id)).rowcount
+                > 0
+            )
+        )
+
+    async def put_subscription_stats(self, tenant: str, subscription_id: str, stats: Doc) -> None:
+        text = _dumps(stats)
+        await self._write(
+            lambda c: c.execute(
+                "UPDATE subscriptions SET stats = ? WHERE tenant = ? AND id = ?", (text, tenant, subscription_id)
+            )
         )
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from mongo_standin import with_database
 from ngsild.errors import AlreadyExists, ResourceNotFound, RevisionConflict
 from ngsild.store.mongo import MongoStore
-from ngsild.store.port import Store, StoredContext
+from ngsild.store.port import Outgoing, Store, StoredContext
 from ngsild.store.sqlite import SqliteStore
 
 
@@ -178,6 +178,73 @@ async def test_stored_contexts_round_trip_and_survive_a_restart(reopen: Callable
     await second.open()
     try:
         assert await second.contexts() == [two]
+    finally:
+        await second.close()
+
+
+def note(key: str, sub: str = "urn:ngsi-ld:Subscription:s", tenant: str = "") -> Outgoing:
+    return Outgoing(key, tenant, sub, {"id": key, "type": "Notification", "data": [{"n": key}]})
+
+
+async def test_notifications_are_stored_with_the_write_that_caused_them(store: Store) -> None:
+    """create, replace and delete store their outbox with the document, oldest first."""
+    await store.create("t", make_doc("urn:ngsi-ld:T:1"), [note("k1", tenant="t")])
+    await store.replace("t", make_doc("urn:ngsi-ld:T:1", 2), 1, [note("k2", tenant="t"), note("k3", tenant="t")])
+    await store.delete("t", "urn:ngsi-ld:T:1", 2, [note("k4", tenant="t")])
+    await store.add_outgoing([note("k5")])
+    assert await store.outgoing(10) == [note("k1", tenant="t"), note("k2", tenant="t"), note("k3", tenant="t"),
+                                        note("k4", tenant="t"), note("k5")]  # fmt: skip
+    assert [o.key for o in await store.outgoing(2)] == ["k1", "k2"]
+    await store.remove_outgoing(["k1", "k3", "unknown"])
+    assert [o.key for o in await store.outgoing(10)] == ["k2", "k4", "k5"]
+
+
+@pytest.mark.parametrize("failure", ["duplicate create", "stale replace", "stale delete"])
+async def test_a_failed_write_stores_none_of_its_notifications(store: Store, failure: str) -> None:
+    """Both or neither: a write that fails leaves no notification behind."""
+    await store.create("", make_doc("urn:ngsi-ld:T:1"))
+    await store.replace("", make_doc("urn:ngsi-ld:T:1", 2), 1)
+    with pytest.raises((AlreadyExists, RevisionConflict)):
+        if failure == "duplicate create":
+            await store.create("", make_doc("urn:ngsi-ld:T:1"), [note("lost")])
+        elif failure == "stale replace":
+            await store.replace("", make_doc("urn:ngsi-ld:T:1", 3), 1, [note("lost")])
+        else:
+            await store.delete("", "urn:ngsi-ld:T:1", 1, [note("lost")])
+    assert await store.outgoing(10) == []
+
+
+async def test_subscriptions_are_stored_per_tenant_with_their_statistics(store: Store) -> None:
+    """Subscriptions: create (AlreadyExists on a taken id), replace, statistics apart, delete."""
+    one = {"id": "urn:ngsi-ld:Subscription:1", "type": "Subscription", "q": "a>1"}
+    await store.put_subscription("t", one, create=True)
+    await store.put_subscription("u", one, create=True)  # the same id in another tenant
+    with pytest.raises(AlreadyExists):
+        await store.put_subscription("t", one, create=True)
+    with pytest.raises(ResourceNotFound):
+        await store.put_subscription("t", {**one, "id": "urn:ngsi-ld:Subscription:none"}, create=False)
+    await store.put_subscription_stats("t", one["id"], {"timesSent": 3})
+    await store.put_subscription("t", {**one, "q": "a>2"}, create=False)  # the statistics stay
+    listed = await store.subscriptions()
+    assert [(s.tenant, s.doc["q"], s.stats) for s in listed] == [("t", "a>2", {"timesSent": 3}), ("u", "a>1", {})]
+    assert await store.delete_subscription("t", one["id"])
+    assert not await store.delete_subscription("t", one["id"])
+    await store.put_subscription_stats("t", one["id"], {"timesSent": 4})  # gone: ignored
+    assert [s.tenant for s in await store.subscriptions()] == ["u"]
+
+
+async def test_subscriptions_and_outbox_survive_a_restart(reopen: Callable[[], Store]) -> None:
+    """A notification in the outbox and a subscription are durable."""
+    first = reopen()
+    await first.open()
+    await first.put_subscription("", {"id": "urn:ngsi-ld:Subscription:1", "type": "Subscription"}, create=True)
+    await first.create("", make_doc("urn:ngsi-ld:T:1"), [note("k1")])
+    await first.close()
+    second = reopen()
+    await second.open()
+    try:
+        assert [s.doc["id"] for s in await second.subscriptions()] == ["urn:ngsi-ld:Subscription:1"]
+        assert await second.outgoing(10) == [note("k1")]
     finally:
         await second.close()
 
