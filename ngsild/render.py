@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from ngsild.errors import BadRequestData
 from ngsild.geojson import is_geometry_shaped
 from ngsild.jsonld import TermMap
-from ngsild.model import KIND_BY_NAME, VALUE_MEMBER, VALUE_MEMBERS, AttrKind, Doc
+from ngsild.model import KIND_BY_NAME, VALUE_MEMBER, VALUE_MEMBERS, AttrKind, Doc, is_language_tag, is_uri
 
 
 class Form(StrEnum):
@@ -44,6 +45,37 @@ class LangPreference:
         return "@none" if "@none" in language_map else next(iter(language_map))
 
 
+def parse_lang(raw: str) -> LangPreference:
+    """The ``lang`` parameter (§4.15): language tags, ``*``, optional ``;q=`` qualities."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, item in enumerate(raw.split(",")):
+        tag, *params = (p.strip() for p in item.split(";"))
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            try:
+                quality = float(value) if key == "q" else quality
+            except ValueError:
+                raise BadRequestData(f"lang={raw!r}: {param!r} is not a quality value") from None
+        if tag != "*" and not is_language_tag(tag):
+            raise BadRequestData(f"lang={raw!r}: {tag!r} is not a language tag")
+        ranked.append((-quality, index, tag))
+    return LangPreference(tuple(tag for _, _, tag in sorted(ranked)))
+
+
+def parse_datasets(items: list[str]) -> frozenset[str | None]:
+    """A datasetId selection: URIs, and ``@none`` for the default instance."""
+    out: set[str | None] = set()
+    for item in items:
+        if item == "@none":
+            out.add(None)
+        elif is_uri(item):
+            out.add(item)
+        else:
+            raise BadRequestData(f"datasetId: {item!r} is not a URI or @none")
+    return frozenset(out)
+
+
 @dataclass(frozen=True, slots=True)
 class RenderOptions:
     form: Form = Form.NORMALIZED
@@ -61,12 +93,12 @@ def entity(doc: Doc, tm: TermMap, opts: RenderOptions) -> dict[str, Any]:
     """The entity as the client asked for it (may be empty after projection)."""
     pick, omit = opts.pick, opts.omit
     out: dict[str, Any] = {}
-    if _keep("id", pick, omit):
+    if keep("id", pick, omit):
         out["id"] = doc["id"]
-    if _keep("type", pick, omit):
+    if keep("type", pick, omit):
         types = [tm.compact(t) for t in doc["type"]]
         out["type"] = types[0] if len(types) == 1 else types
-    if "scope" in doc and _keep("scope", pick, omit):
+    if "scope" in doc and keep("scope", pick, omit):
         scope = doc["scope"]
         out["scope"] = scope[0] if len(scope) == 1 else scope
     if "expiresAt" in doc and pick is None:
@@ -75,7 +107,7 @@ def entity(doc: Doc, tm: TermMap, opts: RenderOptions) -> dict[str, Any]:
         out["createdAt"] = doc["createdAt"]
         out["modifiedAt"] = doc["modifiedAt"]
     for iri, insts in doc["attrs"].items():
-        if not _keep(iri, pick, omit):
+        if not keep(iri, pick, omit):
             continue
         if opts.dataset_ids is not None:
             insts = [i for i in insts if i.get("datasetId") in opts.dataset_ids]
@@ -85,7 +117,7 @@ def entity(doc: Doc, tm: TermMap, opts: RenderOptions) -> dict[str, Any]:
     return out
 
 
-def _keep(member: str, pick: frozenset[str] | None, omit: frozenset[str]) -> bool:
+def keep(member: str, pick: frozenset[str] | None, omit: frozenset[str]) -> bool:
     return (pick is None or member in pick) and member not in omit
 
 

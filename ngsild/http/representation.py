@@ -13,7 +13,7 @@ from starlette.responses import Response
 from ngsild import render
 from ngsild.errors import BadRequestData, InvalidRequest
 from ngsild.http.negotiation import GEO_JSON, JSON, JSONLD_CONTEXT_REL, LD_JSON, Query, RequestContext
-from ngsild.model import Doc, is_language_tag, is_uri
+from ngsild.model import Doc
 from ngsild.query.qlang import parse_projection
 from ngsild.render import Form, LangPreference, RenderOptions
 
@@ -93,37 +93,12 @@ def shape_of(query: Query, ctx: RequestContext, *, flags: frozenset[str] = froze
 
 def lang_of(query: Query) -> LangPreference | None:
     raw = query.get("lang")
-    if raw is None:
-        return None
-    ranked: list[tuple[float, int, str]] = []
-    for index, item in enumerate(raw.split(",")):
-        tag, *params = (p.strip() for p in item.split(";"))
-        quality = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            try:
-                quality = float(value) if key == "q" else quality
-            except ValueError:
-                raise BadRequestData(f"lang={raw!r}: {param!r} is not a quality value") from None
-        if tag != "*" and not is_language_tag(tag):
-            raise BadRequestData(f"lang={raw!r}: {tag!r} is not a language tag")
-        ranked.append((-quality, index, tag))
-    return LangPreference(tuple(tag for _, _, tag in sorted(ranked)))
+    return None if raw is None else render.parse_lang(raw)
 
 
 def datasets_of(query: Query) -> frozenset[str | None] | None:
     raw = query.get("datasetId")
-    if raw is None:
-        return None
-    out: set[str | None] = set()
-    for item in raw.split(","):
-        if item == "@none":
-            out.add(None)
-        elif is_uri(item):
-            out.add(item)
-        else:
-            raise BadRequestData(f"datasetId={raw!r}: {item!r} is not a URI or @none")
-    return frozenset(out)
+    return None if raw is None else render.parse_datasets(raw.split(","))
 
 
 # ---- responses -------------------------------------------------------------------------------------
