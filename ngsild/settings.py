@@ -31,6 +31,9 @@ class Settings:
     default_limit: int = 20  # Query Entities page size when the client gives no limit
     max_limit: int = 1000  # a larger limit is 403 TooManyResults
     max_batch_entities: int = 1000  # items in one batch operation; more is 413
+    notification_retry_first_s: float = 0.25  # a failed notification is retried after about this long,
+    notification_retry_max_s: float = 5.0  # doubling up to this, with jitter,
+    notification_retry_for_s: float = 600.0  # until this long has passed; then it counts as failed
     datamodels: str | None = None  # a Smart Data Models directory (source or pull cache): validate its types
     validation: str = "enforce"  # policy for those types: off, warn or enforce
     validation_types: str | None = None  # per-type policies, e.g. "ParkingSpot=warn,Vehicle=off"
@@ -108,6 +111,27 @@ class Settings:
         serve.add_argument("--default-limit", type=int, default=base.default_limit)
         serve.add_argument("--max-limit", type=int, default=base.max_limit)
         serve.add_argument("--max-batch-entities", type=int, default=base.max_batch_entities)
+        serve.add_argument(
+            "--notification-retry-first",
+            type=float,
+            default=base.notification_retry_first_s,
+            dest="notification_retry_first_s",
+            help="seconds before the first retry of a failed notification (default %(default)s)",
+        )
+        serve.add_argument(
+            "--notification-retry-max",
+            type=float,
+            default=base.notification_retry_max_s,
+            dest="notification_retry_max_s",
+            help="the longest wait between retries; waits double up to it (default %(default)s)",
+        )
+        serve.add_argument(
+            "--notification-retry-for",
+            type=float,
+            default=base.notification_retry_for_s,
+            dest="notification_retry_for_s",
+            help="seconds a notification is retried before it counts as failed (default %(default)s)",
+        )
         serve.add_argument(
             "--datamodels",
             default=base.datamodels,

@@ -15,8 +15,10 @@ from starlette.types import Receive, Scope, Send
 from ngsild.clock import Clock, SystemClock
 from ngsild.contexts import ContextLimits, ContextResolver
 from ngsild.http.routes import EXTENSIONS, ROUTES, Dispatcher
-from ngsild.services import admission, context_store
+from ngsild.services import admission, context_store, subscriptions
 from ngsild.services.broker import Broker, ChangeListener
+from ngsild.services.channels import Channels
+from ngsild.services.delivery import Notifier, RetryPolicy
 from ngsild.settings import Settings
 from ngsild.store.factory import open_store
 
@@ -44,15 +46,23 @@ def create_app(
         )
         contexts = ContextResolver(client, settings.egress, the_clock, limits)
         checks = await admission.load(settings.datamodels, settings.validation, settings.validation_types, contexts)
-        broker = Broker(settings, store, contexts, the_clock, client, list(listeners or []), checks)
+        channels = Channels(client, settings.egress)
+        retry = RetryPolicy(
+            settings.notification_retry_first_s, settings.notification_retry_max_s, settings.notification_retry_for_s
+        )
+        notifier = Notifier(store, the_clock, channels, await contexts.term_map([]), retry)
+        broker = Broker(settings, store, contexts, the_clock, client, list(listeners or []), checks, notifier)
         loading = await context_store.restore(broker)
+        delivering = await subscriptions.start(broker)
         try:
             yield {"broker": broker}
         finally:
-            if loading is not None:
-                loading.cancel()
-                with suppress(asyncio.CancelledError):
-                    await loading
+            for task in (loading, delivering):
+                if task is not None:
+                    task.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await task
+            await notifier.close()
             await store.close()
             if http is None:
                 await client.aclose()

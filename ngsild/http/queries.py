@@ -85,13 +85,13 @@ def _respond(
     response = entities_response(request, ctx, result.docs, bodies, shape)
     if result.total is not None:
         response.headers["NGSILD-Results-Count"] = str(result.total)
-    for rel, offset in _neighbours(page, len(result.docs), result.total):
+    for rel, offset in neighbours(page, len(result.docs), result.total):
         link = urlencode({**query, "offset": str(offset), "limit": str(page.limit)})
         response.headers.append("Link", f'<{base}?{link}>; rel="{rel}"')
     return response
 
 
-def _neighbours(page: PageRequest, returned: int, total: int | None) -> list[tuple[str, int]]:
+def neighbours(page: PageRequest, returned: int, total: int | None) -> list[tuple[str, int]]:
     """prev unless on the first page; next unless this page is the last (§5.7)."""
     links = []
     if page.offset > 0 and page.limit > 0:

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ngsild.errors import MethodNotAllowed, NgsiLdError, ResourceNotFound
-from ngsild.http import batch, data_models, discovery, entities, jsonld_contexts, queries
+from ngsild.http import batch, data_models, discovery, entities, jsonld_contexts, queries, subscriptions
 from ngsild.http.negotiation import Query
 from ngsild.http.problems import problem_response
 from ngsild.model import API_ROOT
@@ -61,6 +61,9 @@ ROUTES: list[Route] = [
     route("/entityOperations/merge", POST=batch.merge),
     route("/jsonldContexts", GET=jsonld_contexts.list_contexts, POST=jsonld_contexts.add),
     route("/jsonldContexts/{contextId}", GET=jsonld_contexts.get_context, DELETE=jsonld_contexts.delete_context),
+    route("/subscriptions", GET=subscriptions.query_all, POST=subscriptions.create),
+    route("/subscriptions/{subscriptionId}", GET=subscriptions.retrieve, PATCH=subscriptions.update,
+          DELETE=subscriptions.delete),
     route("/types", GET=discovery.list_types),
     route("/types/{type}", GET=discovery.get_type),
     route("/attributes", GET=discovery.list_attributes),

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from ngsild import updates, validate
@@ -19,7 +20,7 @@ from ngsild.query.ast import EntityQuery, Ordering, TypeSelector
 from ngsild.query.match import types_match
 from ngsild.query.params import PageRequest
 from ngsild.services.broker import Broker
-from ngsild.store.port import Page
+from ngsild.store.port import Outgoing, Page
 from ngsild.updates import UpdateResult
 
 R = TypeVar("R")
@@ -51,8 +52,8 @@ async def create_entity(broker: Broker, tenant: str, payload: Any, tm: TermMap) 
     fragment = validate.entity(payload, tm, validate.CREATE)
     doc = updates.create(fragment, broker.now())
     broker.admission.check(doc)
-    await broker.store.create(tenant, doc)
-    await broker.publish(Change(tenant, doc["id"], None, doc, "create"))
+    change = Change(tenant, doc["id"], None, doc, "create")
+    await broker.write(change, lambda outbox: broker.store.create(tenant, doc, outbox))
     return str(doc["id"])
 
 
@@ -89,12 +90,12 @@ async def _modify(
             raise _not_found(entity_id)
         doc, result = apply(stored.doc)
         broker.admission.check(doc)
+        change = Change(tenant, entity_id, stored.doc, doc, trigger)
         try:
-            await broker.store.replace(tenant, doc, stored.revision)
+            await broker.write(change, partial(broker.store.replace, tenant, doc, stored.revision))
         except RevisionConflict:
             await lost_race(attempt)
             continue
-        await broker.publish(Change(tenant, entity_id, stored.doc, doc, trigger))
         return result
     raise too_busy(entity_id)
 
@@ -147,16 +148,23 @@ async def delete_entity(broker: Broker, tenant: str, entity_id: str, types: Type
         stored = await broker.store.get(tenant, entity_id)
         if stored is None or (types is not None and not types_match(types, stored.doc["type"])):
             raise _not_found(entity_id)
+        change = Change(tenant, entity_id, stored.doc, None, "delete")
         try:
-            deleted = await broker.store.delete(tenant, entity_id, stored.revision)
+            await broker.write(change, partial(_delete_or_refuse, broker, tenant, entity_id, stored.revision))
         except RevisionConflict:
             await lost_race(attempt)
             continue
-        if not deleted:
-            raise _not_found(entity_id)
-        await broker.publish(Change(tenant, entity_id, stored.doc, None, "delete"))
         return
     raise too_busy(entity_id)
+
+
+async def _delete_or_refuse(
+    broker: Broker, tenant: str, entity_id: str, revision: int, outbox: Sequence[Outgoing]
+) -> bool:
+    """A delete that found nothing must not keep the notifications staged for it."""
+    if not await broker.store.delete(tenant, entity_id, revision, outbox):
+        raise _not_found(entity_id)
+    return True
 
 
 async def append_attrs(

@@ -1,0 +1,165 @@
+"""Sending one notification to its endpoint (§6.3 HTTP binding; MQTT binding): the message for each
+binding, the egress policy, and every transport failure translated into ``DeliveryFailed``.
+
+HTTP goes through the injected ``httpx.AsyncClient``. MQTT connections (aiomqtt) are kept per
+broker address, credentials and protocol version, and dropped on failure so the next attempt
+reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Mapping
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import unquote, urlsplit
+
+import httpx
+import orjson
+
+from ngsild.egress import EgressPolicy, EgressRefused
+from ngsild.model import Doc
+
+LD_CONTEXT_REL: Final = "http://www.w3.org/ns/json-ld#context"
+DEFAULT_TIMEOUT_S: Final = 10.0
+
+
+class DeliveryFailed(Exception):
+    """One attempt failed. ``permanent``: retrying cannot help (the egress policy refuses the host)."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+
+
+def headers(sub: Doc, tenant: str) -> dict[str, str]:
+    """What the receiver is told besides the body: Content-Type, the @context Link (for plain
+    JSON), the tenant, and the subscriber's receiverInfo (§6.3.7)."""
+    endpoint = sub["notification"]["endpoint"]
+    accept = endpoint.get("accept", "application/json")
+    out = {"Content-Type": accept}
+    context = sub.get("context")
+    if isinstance(context, list) and len(context) == 1:
+        context = context[0]
+    if accept == "application/json" and isinstance(context, str):
+        out["Link"] = f'<{context}>; rel="{LD_CONTEXT_REL}"; type="application/ld+json"'
+    if tenant:
+        out["NGSILD-Tenant"] = tenant
+    for pair in endpoint.get("receiverInfo", ()):
+        out[pair["key"]] = pair["value"]
+    return out
+
+
+def _timeout(endpoint: Doc) -> float:
+    return float(endpoint["timeout"]) / 1000 if "timeout" in endpoint else DEFAULT_TIMEOUT_S
+
+
+@dataclass(frozen=True, slots=True)
+class _MqttTarget:
+    tls: bool
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    version: str
+
+
+@dataclass
+class Channels:
+    """The senders, with the egress policy applied to every endpoint before any connection."""
+
+    http: httpx.AsyncClient
+    egress: EgressPolicy
+    _mqtt: dict[_MqttTarget, Any] = field(default_factory=dict)
+    _mqtt_stacks: dict[_MqttTarget, AsyncExitStack] = field(default_factory=dict)
+    _mqtt_locks: dict[_MqttTarget, asyncio.Lock] = field(default_factory=dict)
+
+    async def send(self, sub: Doc, tenant: str, body: Doc) -> None:
+        endpoint = sub["notification"]["endpoint"]
+        uri = endpoint["uri"]
+        try:
+            self.egress.check(uri)
+        except EgressRefused as exc:
+            raise DeliveryFailed(str(exc), permanent=True) from None
+        if uri.lower().startswith("mqtt"):
+            await self._send_mqtt(endpoint, headers(sub, tenant), body)
+        else:
+            await self._send_http(uri, _timeout(endpoint), headers(sub, tenant), body)
+
+    async def _send_http(self, uri: str, timeout: float, head: Mapping[str, str], body: Doc) -> None:
+        try:
+            response = await self.http.post(uri, content=orjson.dumps(body), headers=head, timeout=timeout)
+        except httpx.TimeoutException:
+            raise DeliveryFailed(f"{uri} did not answer within {timeout:g} s") from None
+        except httpx.HTTPError as exc:
+            raise DeliveryFailed(f"{uri} could not be reached: {type(exc).__name__}: {exc}") from None
+        if not 200 <= response.status_code < 300:
+            raise DeliveryFailed(f"{uri} answered {response.status_code}")
+
+    # ---- MQTT --------------------------------------------------------------------------------------
+
+    async def _send_mqtt(self, endpoint: Doc, head: Mapping[str, str], body: Doc) -> None:
+        parts = urlsplit(endpoint["uri"])
+        info = {p["key"]: p["value"] for p in endpoint.get("notifierInfo", ())}
+        tls = parts.scheme.lower() == "mqtts"
+        target = _MqttTarget(
+            tls,
+            parts.hostname or "",
+            parts.port or (8883 if tls else 1883),
+            unquote(parts.username) if parts.username else None,
+            unquote(parts.password) if parts.password else None,
+            info.get("MQTT-Version", "mqtt5.0"),
+        )
+        topic = unquote(parts.path.lstrip("/"))
+        payload = orjson.dumps({"metadata": dict(head), "body": body})
+        qos = int(info.get("MQTT-QoS", "0"))
+        timeout = _timeout(endpoint)
+        lock = self._mqtt_locks.setdefault(target, asyncio.Lock())
+        async with lock:  # one connection per target; publishes on it are serialised
+            try:
+                async with asyncio.timeout(timeout):
+                    client = await self._mqtt_client(target)
+                    await client.publish(topic, payload, qos=qos)
+            except (TimeoutError, OSError, Exception) as exc:
+                await self._drop(target)
+                if isinstance(exc, DeliveryFailed):
+                    raise
+                raise DeliveryFailed(
+                    f"MQTT {target.host}:{target.port} topic {topic!r}: {type(exc).__name__}: {exc}"
+                ) from None
+
+    async def _mqtt_client(self, target: _MqttTarget) -> Any:
+        client = self._mqtt.get(target)
+        if client is not None:
+            return client
+        import aiomqtt  # imported on first use: brokers without MQTT subscribers never load paho
+
+        version = aiomqtt.ProtocolVersion.V5 if target.version == "mqtt5.0" else aiomqtt.ProtocolVersion.V311
+        stack = AsyncExitStack()
+        client = aiomqtt.Client(
+            target.host,
+            target.port,
+            username=target.username,
+            password=target.password,
+            protocol=version,
+            tls_context=ssl.create_default_context() if target.tls else None,
+        )
+        await stack.enter_async_context(client)
+        self._mqtt[target] = client
+        self._mqtt_stacks[target] = stack
+        return client
+
+    async def _drop(self, target: _MqttTarget) -> None:
+        self._mqtt.pop(target, None)
+        stack = self._mqtt_stacks.pop(target, None)
+        if stack is not None:
+            try:
+                await stack.aclose()
+            except Exception:  # the connection is already broken; closing it can only fail the same way
+                return
+
+    async def close(self) -> None:
+        for target in list(self._mqtt):
+            await self._drop(target)

@@ -1,0 +1,323 @@
+"""Delivery (§5.8.6): from a Change to notifications in the durable outbox, and from the outbox to
+the receivers, at least once and in order.
+
+- ``stage(change)`` runs before the write: it finds the subscriptions the change fires (through the
+  index), applies throttling and cooldown, and renders the notifications. The store writes them in
+  the same transaction as the entity, so a 2xx means the notifications are durable too.
+- ``submit`` hands them to lanes: one per subscription, so a slow or failing receiver holds back
+  only its own subscription's notifications (order per subscription, hence per entity, is kept) and
+  never another's. A failed attempt is retried with exponential backoff and jitter until
+  ``RetryPolicy.give_up_after_s``; then it counts as failed and is dropped, loudly.
+- Delivered notifications leave the outbox in batches; statistics are kept in memory and written
+  back every second. After a crash the outbox is replayed on start (so a notification may arrive
+  twice, never zero times; its id is stable so receivers can tell).
+- ``tick()`` sends periodic (timeInterval) notifications when the injected Clock says they are due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from ngsild import render, subscription
+from ngsild.clock import Clock, format_datetime
+from ngsild.jsonld import TermMap
+from ngsild.model import Change, Doc
+from ngsild.services import notifications
+from ngsild.services.channels import Channels, DeliveryFailed
+from ngsild.services.matching import Compiled, SubscriptionIndex, diff
+from ngsild.store.port import Outgoing, Store
+
+log = logging.getLogger("ngsild.notifications")
+Key = tuple[str, str]  # (tenant, subscription id)
+
+FLUSH_INTERVAL_S = 0.05  # delivered notifications leave the outbox in batches this often
+STATS_INTERVAL_S = 1.0  # statistics are written back this often
+TICK_INTERVAL_S = 0.1  # periodic subscriptions are checked this often
+RECOVER_BATCH = 10_000  # notifications read back from the outbox at once on start
+PERIODIC_LIMIT = 1000  # entities in one periodic notification
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter: attempt n waits up to min(max, first * 2**n)."""
+
+    first_delay_s: float = 0.25
+    max_delay_s: float = 5.0
+    give_up_after_s: float = 600.0
+
+    def delay(self, attempt: int) -> float:
+        return random.uniform(0.5, 1.0) * min(self.max_delay_s, self.first_delay_s * 2.0**attempt)
+
+
+@dataclass
+class _Lane:
+    queue: deque[Outgoing] = field(default_factory=deque)
+    running: bool = False
+
+
+class Notifier:
+    def __init__(
+        self, store: Store, clock: Clock, channels: Channels, core: TermMap, retry: RetryPolicy | None = None
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.channels = channels
+        self.core = core
+        self.retry = retry or RetryPolicy()
+        self.index = SubscriptionIndex()
+        self.stats: dict[Key, Doc] = {}
+        self._dirty: set[Key] = set()
+        self._last_fired: dict[Key, datetime] = {}
+        self._staged: dict[str, tuple[Key, datetime | None]] = {}
+        self._next_due: dict[Key, datetime] = {}
+        self._lanes: dict[Key, _Lane] = {}
+        self._delivered: list[str] = []
+        self._group: asyncio.TaskGroup | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # ---- the registry ----------------------------------------------------------------------------
+
+    def put(self, compiled: Compiled, stats: Doc | None = None) -> None:
+        key = (compiled.tenant, compiled.id)
+        self.index.put(compiled)
+        if stats is not None:
+            self.stats[key] = dict(stats)
+        self._next_due.pop(key, None)
+
+    def remove(self, tenant: str, sub_id: str) -> None:
+        key = (tenant, sub_id)
+        self.index.remove(tenant, sub_id)
+        self.stats.pop(key, None)
+        self._last_fired.pop(key, None)
+        self._next_due.pop(key, None)
+        self._dirty.discard(key)
+
+    # ---- from a change to the outbox --------------------------------------------------------------
+
+    def stage(self, change: Change) -> list[Outgoing]:
+        """The notifications this change causes, rendered now; the caller stores them with the
+        write and then calls ``submit`` (or ``unstage`` if the write failed)."""
+        candidates = self.index.candidates(change)
+        if not candidates:
+            return []
+        now = self.clock.now()
+        stamp = format_datetime(now)
+        changed = diff(change)
+        out = []
+        for sub in candidates:
+            if sub.periodic or subscription.status(sub.doc, now) != "active" or self._holding(sub, now):
+                continue
+            if not sub.fires(change, changed):
+                continue
+            tm = sub.tm or self.core
+            entity = notifications.notified_entity(sub, change, changed, tm, stamp)
+            doc = change.after if change.after is not None else change.before
+            assert doc is not None
+            outgoing = notifications.notification(sub, [doc], [entity], stamp)
+            key = (sub.tenant, sub.id)
+            self._staged[outgoing.key] = (key, self._last_fired.get(key))
+            self._last_fired[key] = now
+            out.append(outgoing)
+        return out
+
+    def _holding(self, sub: Compiled, now: datetime) -> bool:
+        """Throttling (§5.8.6: nothing within ``throttling`` s of the previous notification) and
+        the endpoint's cooldown after a failure."""
+        key = (sub.tenant, sub.id)
+        throttling = sub.doc.get("throttling")
+        last = self._last_fired.get(key)
+        if throttling is not None and last is not None and now < last + timedelta(seconds=throttling):
+            return True
+        cooldown = sub.doc["notification"]["endpoint"].get("cooldown")
+        stats = self.stats.get(key, {})
+        if cooldown is not None and stats.get("status") == "failed" and "lastFailure" in stats:
+            failed_at = datetime.fromisoformat(stats["lastFailure"].replace("Z", "+00:00"))
+            return now < failed_at + timedelta(milliseconds=cooldown)
+        return False
+
+    def unstage(self, outbox: Sequence[Outgoing]) -> None:
+        """The write failed: its notifications never happened, so throttling forgets them."""
+        for outgoing in reversed(outbox):
+            staged = self._staged.pop(outgoing.key, None)
+            if staged is None:
+                continue
+            key, previous = staged
+            if previous is None:
+                self._last_fired.pop(key, None)
+            else:
+                self._last_fired[key] = previous
+
+    def submit(self, outbox: Sequence[Outgoing]) -> None:
+        """Queue stored notifications for delivery (each subscription's in order)."""
+        for outgoing in outbox:
+            self._staged.pop(outgoing.key, None)
+            key = (outgoing.tenant, outgoing.subscription_id)
+            lane = self._lanes.setdefault(key, _Lane())
+            lane.queue.append(outgoing)
+            self._idle.clear()
+            self._start(key, lane)
+
+    def _start(self, key: Key, lane: _Lane) -> None:
+        """Lanes are workers in the run loop's TaskGroup; queued before it runs, they wait for it."""
+        if not lane.running and self._group is not None:
+            lane.running = True
+            self._group.create_task(self._drain(key, lane))
+
+    # ---- delivery ------------------------------------------------------------------------------------
+
+    async def _drain(self, key: Key, lane: _Lane) -> None:
+        try:
+            while lane.queue:
+                outgoing = lane.queue[0]
+                await self._deliver(key, outgoing)
+                lane.queue.popleft()
+                self._delivered.append(outgoing.key)
+        finally:
+            lane.running = False
+            if not lane.queue and self._lanes.get(key) is lane:
+                del self._lanes[key]
+            if not self._lanes:
+                self._idle.set()
+
+    async def _deliver(self, key: Key, outgoing: Outgoing) -> None:
+        """Attempt until delivered, the subscription is gone, or the retry time is up."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        attempt = 0
+        while True:
+            sub = self.index.get(*key)
+            if sub is None:
+                return  # deleted: its pending notifications go with it
+            try:
+                try:
+                    await self.channels.send(sub.doc, sub.tenant, outgoing.body)
+                except DeliveryFailed:
+                    raise
+                except Exception as exc:  # a defect must not stop the lane or lose the notification
+                    log.exception("sending notification %s failed unexpectedly", outgoing.key)
+                    raise DeliveryFailed(f"internal error: {type(exc).__name__}") from exc
+            except DeliveryFailed as exc:
+                self._record(key, ok=False)
+                elapsed = loop.time() - started
+                if exc.permanent or elapsed >= self.retry.give_up_after_s:
+                    log.error(
+                        "notification %s of subscription %s was not delivered after %d attempts in %.0f s: %s",
+                        outgoing.key, key[1], attempt + 1, elapsed, exc,
+                    )  # fmt: skip
+                    return
+                log.warning("notification %s of %s failed (attempt %d): %s", outgoing.key, key[1], attempt + 1, exc)
+                await asyncio.sleep(self.retry.delay(attempt))
+                attempt += 1
+                continue
+            self._record(key, ok=True)
+            return
+
+    def _record(self, key: Key, *, ok: bool) -> None:
+        """The statistics of §5.2.14: every attempt counts in timesSent."""
+        stamp = format_datetime(self.clock.now())
+        stats = self.stats.setdefault(key, {})
+        stats["timesSent"] = stats.get("timesSent", 0) + 1
+        stats["lastNotification"] = stamp
+        if ok:
+            stats["status"] = "ok"
+            stats["lastSuccess"] = stamp
+        else:
+            stats["status"] = "failed"
+            stats["lastFailure"] = stamp
+            stats["timesFailed"] = stats.get("timesFailed", 0) + 1
+        self._dirty.add(key)
+
+    # ---- periodic notifications ------------------------------------------------------------------
+
+    async def tick(self) -> None:
+        """Send every periodic notification that is due by the Clock (§5.8.6, timeInterval)."""
+        now = self.clock.now()
+        for sub in [s for s in self.index.by_key.values() if s.periodic]:
+            key = (sub.tenant, sub.id)
+            due = self._next_due.get(key)
+            if due is not None and now < due:
+                continue
+            self._next_due[key] = now + timedelta(seconds=sub.doc["timeInterval"])
+            if subscription.status(sub.doc, now) != "active":
+                continue
+            page = await self.store.find(sub.tenant, sub.query, offset=0, limit=PERIODIC_LIMIT, count=False)
+            if not page.docs:
+                continue
+            tm = sub.tm or self.core
+            opts = notifications.render_options(sub)
+            entities = [render.entity(doc, tm, opts) for doc in page.docs]
+            outgoing = notifications.notification(sub, page.docs, entities, format_datetime(now))
+            await self.store.add_outgoing([outgoing])
+            self.submit([outgoing])
+
+    # ---- running -------------------------------------------------------------------------------------
+
+    async def recover(self) -> int:
+        """Queue what the outbox still holds (after a restart); returns how many."""
+        pending = await self.store.outgoing(RECOVER_BATCH)
+        known = [o for o in pending if self.index.get(o.tenant, o.subscription_id) is not None]
+        gone = [o.key for o in pending if self.index.get(o.tenant, o.subscription_id) is None]
+        await self.store.remove_outgoing(gone)
+        self.submit(known)
+        if pending:
+            log.info("replaying %d notifications from the outbox", len(known))
+        return len(known)
+
+    async def flush(self) -> None:
+        """Write back what was delivered and the statistics that changed."""
+        if self._delivered:
+            done, self._delivered = self._delivered, []
+            await self.store.remove_outgoing(done)
+        if self._dirty:
+            dirty, self._dirty = self._dirty, set()
+            for key in dirty:
+                if key in self.stats:
+                    await self.store.put_subscription_stats(key[0], key[1], self.stats[key])
+
+    async def run(self) -> None:
+        """Delivery lanes and the background loop (periodic ticks, write-backs) in one TaskGroup,
+        until cancelled."""
+        async with asyncio.TaskGroup() as group:
+            self._group = group
+            for key, lane in list(self._lanes.items()):
+                self._start(key, lane)
+            group.create_task(self._housekeeping())
+
+    async def _housekeeping(self) -> None:
+        last_stats = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await self.tick()
+                if self._delivered:
+                    await self.store.remove_outgoing(self._take_delivered())
+                if loop.time() - last_stats >= STATS_INTERVAL_S:
+                    last_stats = loop.time()
+                    await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the notification loop failed; retrying")
+            await asyncio.sleep(min(TICK_INTERVAL_S, FLUSH_INTERVAL_S))
+
+    def _take_delivered(self) -> list[str]:
+        done, self._delivered = self._delivered, []
+        return done
+
+    async def idle(self) -> None:
+        """Wait until every queued notification has been delivered or given up (tests, shutdown)."""
+        await self._idle.wait()
+
+    async def close(self) -> None:
+        """After ``run`` was cancelled: write back what was delivered, close connections. What is
+        still queued stays in the outbox for the next start."""
+        self._group = None
+        await self.flush()
+        await self.channels.close()

@@ -1,0 +1,229 @@
+"""Which subscriptions a Change concerns (§5.8.6): subscriptions compiled once, an index by entity
+type and id so that subscriptions on other types cost nothing per write, and the attribute-level
+diff that decides the triggers.
+
+The entity filters (selectors, q, geoQ, scopeQ) are one ``EntityQuery`` checked with the query
+package's ``matches``: the same semantics as Query Entities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ngsild import subscription
+from ngsild.jsonld import TermMap
+from ngsild.model import Change, Doc
+from ngsild.query.ast import EntityQuery, EntitySelector, TypeSelector
+from ngsild.query.match import matches
+from ngsild.query.params import entity_query, query_body_params
+from ngsild.query.qlang import parse_type_selector
+from ngsild.query.regex import compile_regex
+
+
+@dataclass(frozen=True, slots=True)
+class Diff:
+    """What a write did to an entity's attributes (by IRI)."""
+
+    created: frozenset[str]
+    updated: frozenset[str]
+    deleted: frozenset[str]
+
+    @property
+    def touched(self) -> frozenset[str]:
+        return self.created | self.updated | self.deleted
+
+
+def diff(change: Change) -> Diff:
+    """Attributes created, updated (any instance differs, which includes a new modifiedAt, so an
+    update with the same value still counts) and deleted. A new entity creates all its attributes
+    and a deleted one deletes them all (§5.8.6, trigger rules)."""
+    before = change.before["attrs"] if change.before is not None else {}
+    after = change.after["attrs"] if change.after is not None else {}
+    created = frozenset(after.keys() - before.keys())
+    deleted = frozenset(before.keys() - after.keys())
+    updated = frozenset(n for n in after.keys() & before.keys() if after[n] != before[n])
+    return Diff(created, updated, deleted)
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A subscription parsed once, ready to be matched."""
+
+    tenant: str
+    id: str
+    doc: Doc
+    query: EntityQuery
+    watched: frozenset[str] | None
+    triggers: frozenset[str]
+    index_types: frozenset[str] | None  # the types any matching entity has one of; None: any type
+    index_ids: frozenset[str] | None  # the ids any matching entity has one of; None: any id
+    tm: TermMap | None = None  # notifications are compacted with it (None until resolved)
+
+    @property
+    def periodic(self) -> bool:
+        return "timeInterval" in self.doc
+
+    def with_term_map(self, tm: TermMap) -> Compiled:
+        return Compiled(
+            self.tenant, self.id, self.doc, self.query, self.watched, self.triggers, self.index_types,
+            self.index_ids, tm,
+        )  # fmt: skip
+
+    def fires(self, change: Change, changed: Diff) -> bool:
+        """Whether this change triggers this (active, change-driven) subscription, filters included."""
+        if change.before is None:
+            wanted = "entityCreated" in self.triggers or "attributeCreated" in self.triggers
+            attrs = changed.created
+        elif change.after is None:
+            wanted = "entityDeleted" in self.triggers or (
+                "attributeDeleted" in self.triggers and self.watched is not None
+            )
+            attrs = changed.deleted
+        else:
+            attrs = frozenset().union(
+                *(
+                    names
+                    for trigger, names in (
+                        ("attributeCreated", changed.created),
+                        ("attributeUpdated", changed.updated),
+                        ("attributeDeleted", changed.deleted),
+                    )
+                    if trigger in self.triggers
+                )
+            )
+            wanted = bool(attrs)
+        if not wanted:
+            return False
+        if self.watched is not None and not (attrs & self.watched) and not self._entity_level(change):
+            return False
+        target = change.after if change.after is not None else change.before
+        assert target is not None
+        return matches(self.query, target)
+
+    def _entity_level(self, change: Change) -> bool:
+        """entityCreated/entityDeleted concern the entity, whichever attributes it has."""
+        if change.before is None:
+            return "entityCreated" in self.triggers
+        if change.after is None:
+            return "entityDeleted" in self.triggers
+        return False
+
+
+_EXPANDED_ENTITY_UPDATED = ("attributeCreated", "attributeUpdated", "attributeDeleted")
+
+
+def compile_subscription(tenant: str, doc: Doc, core: TermMap) -> Compiled:
+    """Parse a stored subscription's filters once. Every term is stored expanded, and q carries the
+    expansions of its names, so no @context is needed (``core`` expands only what q left out)."""
+    q_terms: dict[str, str] = doc.get("qTerms", {})
+
+    def expand(name: str) -> str:
+        return q_terms.get(name) or core.expand(name)
+
+    params: dict[str, str] = query_body_params(
+        {"type": "Query", **{k: doc[k] for k in ("q", "scopeQ", "geoQ") if k in doc}}
+    )
+    params["local"] = "true"  # the minimum-filter rule of Query Entities does not apply here
+    selectors = tuple(_selector(s) for s in doc.get("entities", ()))
+    query = entity_query(params, expand, selectors)
+    triggers = set(doc.get("notificationTrigger", subscription.DEFAULT_TRIGGERS))
+    if "entityUpdated" in triggers:
+        triggers.update(_EXPANDED_ENTITY_UPDATED)
+    watched = frozenset(doc["watchedAttributes"]) if "watchedAttributes" in doc else None
+    index_types, index_ids = _index_keys(selectors)
+    return Compiled(tenant, doc["id"], doc, query, watched, frozenset(triggers), index_types, index_ids)
+
+
+def _selector(stored: Doc) -> EntitySelector:
+    types: TypeSelector | None = None
+    if stored["type"] != "*":
+        types = parse_type_selector(stored["type"], lambda iri: iri)
+    return EntitySelector(
+        ids=frozenset([stored["id"]]) if "id" in stored else None,
+        id_pattern=compile_regex(stored["idPattern"]) if "idPattern" in stored and "id" not in stored else None,
+        types=types,
+    )
+
+
+def _index_keys(selectors: tuple[EntitySelector, ...]) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+    """Keys under which a subscription is filed. An entity matching a selector has one of the types
+    its expression names (every alternative needs at least one type), and its id when one is given."""
+    if not selectors:
+        return None, None
+    types: set[str] = set()
+    ids: set[str] = set()
+    any_type = any_id = False
+    for s in selectors:
+        if s.types is None:
+            any_type = True
+        else:
+            types.update(*s.types.groups)
+        if s.ids is None:
+            any_id = True
+        else:
+            ids.update(s.ids)
+    return (None if any_type else frozenset(types)), (None if any_id else frozenset(ids))
+
+
+@dataclass
+class SubscriptionIndex:
+    """The tenant's subscriptions filed by entity id, else by type, else as wildcards, so a write
+    looks at the subscriptions that may concern it and no others. One per broker process."""
+
+    by_key: dict[tuple[str, str], Compiled] = field(default_factory=dict)
+    _by_id: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
+    _by_type: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
+    _wild: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+
+    def put(self, compiled: Compiled) -> None:
+        self.remove(compiled.tenant, compiled.id)
+        key = (compiled.tenant, compiled.id)
+        self.by_key[key] = compiled
+        for bucket in self._buckets(compiled):
+            bucket.add(key)
+
+    def remove(self, tenant: str, sub_id: str) -> Compiled | None:
+        old = self.by_key.pop((tenant, sub_id), None)
+        if old is not None:
+            for bucket in self._buckets(old):
+                bucket.discard((tenant, sub_id))
+        return old
+
+    def get(self, tenant: str, sub_id: str) -> Compiled | None:
+        return self.by_key.get((tenant, sub_id))
+
+    def _buckets(self, c: Compiled) -> Iterator[set[tuple[str, str]]]:
+        if c.index_ids is not None:
+            for entity_id in c.index_ids:
+                yield self._by_id.setdefault((c.tenant, entity_id), set())
+        elif c.index_types is not None:
+            for type_iri in c.index_types:
+                yield self._by_type.setdefault((c.tenant, type_iri), set())
+        else:
+            yield self._wild.setdefault(c.tenant, set())
+
+    def candidates(self, change: Change) -> list[Compiled]:
+        """The subscriptions whose keys this change's entity has (before or after the write), in
+        a stable order (by id) so notifications are generated deterministically."""
+        tenant = change.tenant
+        keys: set[tuple[str, str]] = set(self._wild.get(tenant, ()))
+        keys |= self._by_id.get((tenant, change.entity_id), set())
+        for doc in (change.before, change.after):
+            if doc is not None:
+                for type_iri in doc["type"]:
+                    keys |= self._by_type.get((tenant, type_iri), set())
+        return [self.by_key[k] for k in sorted(keys)]
+
+    def of_tenant(self, tenant: str) -> list[Compiled]:
+        return [c for (t, _), c in self.by_key.items() if t == tenant]
+
+    def __len__(self) -> int:
+        return len(self.by_key)
+
+
+def expires_at(doc: Doc) -> datetime | None:
+    raw: Any = doc.get("expiresAt")
+    return None if raw is None else datetime.fromisoformat(raw.replace("Z", "+00:00"))

@@ -1,0 +1,146 @@
+"""What a notification says (§5.3.1, §5.8.6): the notified entity in the subscription's format and
+projection, with previous values (showChanges), the NGSI-LD Null for what was deleted, and the
+Notification around it. Rendered when the change happens, so the outbox holds exactly what the
+subscriber is told, whenever it is delivered.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Final
+
+from ngsild import render
+from ngsild.jsonld import TermMap
+from ngsild.model import KIND_BY_NAME, NULL, VALUE_MEMBER, AttrKind, Change, Doc
+from ngsild.render import Form, RenderOptions
+from ngsild.services.matching import Compiled, Diff
+from ngsild.store.port import Outgoing
+
+_FORMS: Final = {
+    "normalized": Form.NORMALIZED,
+    "concise": Form.CONCISE,
+    "keyValues": Form.SIMPLIFIED,
+    "simplified": Form.SIMPLIFIED,
+}
+_PREVIOUS: Final = {
+    AttrKind.PROPERTY: "previousValue",
+    AttrKind.GEO_PROPERTY: "previousValue",
+    AttrKind.RELATIONSHIP: "previousObject",
+    AttrKind.LANGUAGE_PROPERTY: "previousLanguageMap",
+    AttrKind.JSON_PROPERTY: "previousJson",
+    AttrKind.VOCAB_PROPERTY: "previousVocab",
+    AttrKind.LIST_PROPERTY: "previousValueList",
+    AttrKind.LIST_RELATIONSHIP: "previousObjectList",
+}
+LD_JSON: Final = "application/ld+json"
+GEO_JSON: Final = "application/geo+json"
+
+
+def render_options(sub: Compiled) -> RenderOptions:
+    params = sub.doc["notification"]
+    pick: frozenset[str] | None = None
+    if "attributes" in params:
+        pick = frozenset(params["attributes"]) | {"id", "type", "scope"}
+    elif "pick" in params:
+        pick = frozenset(params["pick"])
+    return RenderOptions(
+        form=_FORMS[params.get("format", "normalized")],
+        sys_attrs=params.get("sysAttrs", False),
+        pick=pick,
+        omit=frozenset(params.get("omit", ())),
+        lang=render.parse_lang(sub.doc["lang"]) if "lang" in sub.doc else None,
+        dataset_ids=render.parse_datasets(sub.doc["datasetId"]) if "datasetId" in sub.doc else None,
+    )
+
+
+def _null_instance(inst: Doc, form: Form) -> Any:
+    if form is Form.SIMPLIFIED:
+        return NULL
+    kind = KIND_BY_NAME[inst["type"]]
+    value: Any = {"@none": NULL} if kind is AttrKind.LANGUAGE_PROPERTY else NULL
+    out = {"type": inst["type"], VALUE_MEMBER[kind]: value}
+    if "datasetId" in inst:
+        out["datasetId"] = inst["datasetId"]
+    return out
+
+
+def _with_previous(rendered: Any, old: Doc, tm: TermMap) -> Any:
+    """The rendered instance with the previous value of the same kind (never for keyValues)."""
+    kind = KIND_BY_NAME[old["type"]]
+    if not isinstance(rendered, dict):  # a concise bare value
+        rendered = {"value": rendered}
+    previous = old[VALUE_MEMBER[kind]]
+    rendered[_PREVIOUS[kind]] = tm.compact_value(previous) if kind is AttrKind.PROPERTY else previous
+    return rendered
+
+
+def _attach_previous(out: Doc, name: str, old: list[Doc], tm: TermMap) -> None:
+    current = out.get(name)
+    if current is None:
+        return
+    if isinstance(current, list) and len(old) > 0 and all(isinstance(i, dict) for i in current):
+        by_dataset = {i.get("datasetId"): i for i in old}
+        out[name] = [
+            _with_previous(i, by_dataset[i.get("datasetId")], tm) if i.get("datasetId") in by_dataset else i
+            for i in current
+        ]
+    elif len(old) == 1:
+        out[name] = _with_previous(current, old[0], tm)
+
+
+def notified_entity(sub: Compiled, change: Change, changed: Diff, tm: TermMap, now: str) -> Doc:
+    """The entity as this subscription is told about it (§5.8.6; deletion shapes of the ETSI tests)."""
+    opts = render_options(sub)
+    show_changes = sub.doc["notification"].get("showChanges", False)
+    if change.after is None:
+        assert change.before is not None
+        before = change.before
+        out: Doc = {"id": before["id"]}
+        types = [tm.compact(t) for t in before["type"]]
+        out["type"] = types[0] if len(types) == 1 else types
+        out["deletedAt"] = now
+        if opts.sys_attrs:
+            out["createdAt"], out["modifiedAt"] = before["createdAt"], before["modifiedAt"]
+        if show_changes:
+            for iri, insts in before["attrs"].items():
+                if render.keep(iri, opts.pick, opts.omit):
+                    name = tm.compact(iri)
+                    out[name] = _null_instance(insts[0], opts.form)
+                    _attach_previous(out, name, insts[:1], tm)
+        return out
+    out = render.entity(change.after, tm, opts)
+    before_attrs = change.before["attrs"] if change.before is not None else {}
+    for iri in sorted(changed.deleted):
+        if not render.keep(iri, opts.pick, opts.omit):
+            continue
+        name, inst = tm.compact(iri), before_attrs[iri][0]
+        out[name] = _null_instance(inst, opts.form)
+        if opts.sys_attrs and isinstance(out[name], dict):
+            out[name]["deletedAt"] = now
+    if show_changes and change.before is not None:
+        for iri in sorted(changed.updated | changed.deleted):
+            if render.keep(iri, opts.pick, opts.omit):
+                _attach_previous(out, tm.compact(iri), before_attrs[iri], tm)
+    return out
+
+
+def notification(sub: Compiled, docs: list[Doc], entities: list[Doc], now: str) -> Outgoing:
+    """The Notification for these entities (``docs`` are the stored documents, for GeoJSON)."""
+    accept = sub.doc["notification"]["endpoint"].get("accept", "application/json")
+    data: Any
+    if accept == GEO_JSON:
+        geometry = sub.doc.get("geoQ", {}).get("geoproperty", "https://uri.etsi.org/ngsi-ld/location")
+        datasets = render_options(sub).dataset_ids
+        data = {
+            "type": "FeatureCollection",
+            "features": [
+                render.feature(doc, entity, geometry, datasets) for doc, entity in zip(docs, entities, strict=True)
+            ],
+        }
+    elif accept == LD_JSON:
+        data = [{**entity, "@context": sub.doc["context"]} for entity in entities]
+    else:
+        data = entities
+    key = f"urn:ngsi-ld:Notification:{uuid.uuid4()}"
+    body = {"id": key, "type": "Notification", "subscriptionId": sub.id, "notifiedAt": now, "data": data}
+    return Outgoing(key, sub.tenant, sub.id, body)
