@@ -6,8 +6,6 @@ process (SecantusDB, or MONGO_URI for the concurrency tests) talk over loopback.
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,42 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from mongo_standin import StandIn, free_port, with_database
+from mongo_standin import StandIn, with_database
+from tests.brokerproc import Broker
 
 API = "/ngsi-ld/v1"
-REPO = Path(__file__).resolve().parents[2]
 STORE_UNAVAILABLE = "https://uri.etsi.org/ngsi-ld/errors/InternalError"
-
-
-class Broker:
-    """``python -m ngsild serve`` on a free loopback port, over the given store URL."""
-
-    def __init__(self, store: str, log: Path) -> None:
-        self.url = f"http://127.0.0.1:{free_port()}"
-        port = self.url.rsplit(":", 1)[1]
-        self.log = log
-        with open(log, "wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "ngsild", "serve", "--host", "127.0.0.1", "--port", port, "--store", store,
-                 "--store-timeout", "1", "--egress-allow", "127.0.0.0/8,::1"],
-                cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{self.url}/ngsi-ld/ex/datamodels", timeout=1)
-                return
-            except httpx.TransportError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    tail = log.read_text(errors="replace")[-3000:]
-                    raise RuntimeError(f"the broker did not start:\n{tail}") from None
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=15)
 
 
 def car(entity_id: str, **attrs: Any) -> dict[str, Any]:
