@@ -1,4 +1,4 @@
-"""Which hosts the broker may contact (remote @context now; notifications and federation later).
+"""Which hosts the broker may contact (remote @context, notification endpoints; federation later).
 
 The policy is checked on the URL's literal host, before any connection: an IP literal must fall in
 an allowed network, a host name must be listed by name (``localhost``, ``example.org``) or by a

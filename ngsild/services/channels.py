@@ -9,6 +9,7 @@ reconnects.
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
@@ -22,6 +23,7 @@ import orjson
 from ngsild.egress import EgressPolicy, EgressRefused
 from ngsild.model import Doc
 
+log = logging.getLogger("ngsild.notifications")
 LD_CONTEXT_REL: Final = "http://www.w3.org/ns/json-ld#context"
 DEFAULT_TIMEOUT_S: Final = 10.0
 
@@ -54,6 +56,17 @@ def headers(sub: Doc, tenant: str) -> dict[str, str]:
 
 def _timeout(endpoint: Doc) -> float:
     return float(endpoint["timeout"]) / 1000 if "timeout" in endpoint else DEFAULT_TIMEOUT_S
+
+
+def _lost(client: Any) -> bool:
+    """Whether aiomqtt saw the connection end. Reading the outcome also marks it as retrieved, so
+    asyncio does not report an unretrieved exception when the client is collected."""
+    ended = getattr(client, "_disconnected", None)  # aiomqtt keeps no public flag for this
+    if not isinstance(ended, asyncio.Future) or not ended.done():
+        return False
+    if not ended.cancelled():
+        ended.exception()
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,18 +135,18 @@ class Channels:
                 async with asyncio.timeout(timeout):
                     client = await self._mqtt_client(target)
                     await client.publish(topic, payload, qos=qos)
-            except (TimeoutError, OSError, Exception) as exc:
+            except Exception as exc:  # aiomqtt's MqttError, OSError, TimeoutError: all end this connection
                 await self._drop(target)
-                if isinstance(exc, DeliveryFailed):
-                    raise
                 raise DeliveryFailed(
                     f"MQTT {target.host}:{target.port} topic {topic!r}: {type(exc).__name__}: {exc}"
                 ) from None
 
     async def _mqtt_client(self, target: _MqttTarget) -> Any:
         client = self._mqtt.get(target)
-        if client is not None:
+        if client is not None and not _lost(client):
             return client
+        if client is not None:  # the MQTT broker went away since the last publish: reconnect first
+            await self._drop(target)
         import aiomqtt  # imported on first use: brokers without MQTT subscribers never load paho
 
         version = aiomqtt.ProtocolVersion.V5 if target.version == "mqtt5.0" else aiomqtt.ProtocolVersion.V311
@@ -152,13 +165,15 @@ class Channels:
         return client
 
     async def _drop(self, target: _MqttTarget) -> None:
-        self._mqtt.pop(target, None)
+        client = self._mqtt.pop(target, None)
         stack = self._mqtt_stacks.pop(target, None)
         if stack is not None:
             try:
                 await stack.aclose()
-            except Exception:  # the connection is already broken; closing it can only fail the same way
-                return
+            except Exception as exc:  # the connection is already broken; closing it fails the same way
+                log.debug("closing the MQTT connection to %s:%d: %s", target.host, target.port, exc)
+        if client is not None:
+            _lost(client)
 
     async def close(self) -> None:
         for target in list(self._mqtt):
