@@ -27,6 +27,7 @@ import pytest
 from pymongo import MongoClient
 
 from conformance.helpers import ContextServer, new_id
+from conformance.receiver import Receiver
 from mongo_standin import mongo_uri, with_database
 
 API_PREFIX = "/ngsi-ld/v1"
@@ -185,3 +186,13 @@ def user_context_url(context_server: ContextServer) -> str:
 def unreachable_context_url() -> str:
     """A context URL on a loopback port nobody listens on."""
     return f"http://127.0.0.1:{_free_port()}/ctx/unreachable.jsonld"
+
+
+@pytest.fixture(scope="session")
+def receiver() -> Iterator[Receiver]:
+    """The loopback notification receiver (127.0.0.1, free port); each test uses its own ``new_path()``."""
+    recv = Receiver().start()
+    try:
+        yield recv
+    finally:
+        recv.stop()

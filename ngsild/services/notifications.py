@@ -101,6 +101,11 @@ def notified_entity(sub: Compiled, change: Change, changed: Diff, tm: TermMap, n
         out["deletedAt"] = now
         if opts.sys_attrs:
             out["createdAt"], out["modifiedAt"] = before["createdAt"], before["modifiedAt"]
+        if "entityDeleted" not in sub.triggers and sub.watched is not None:
+            # Fired as attributeDeleted: the watched attributes went with the entity (ETSI 046_22_12).
+            for iri in sorted(sub.watched & before["attrs"].keys()):
+                if render.keep(iri, opts.pick, opts.omit):
+                    out[tm.compact(iri)] = _null_instance(before["attrs"][iri][0], opts.form)
         if show_changes:
             for iri, insts in before["attrs"].items():
                 if render.keep(iri, opts.pick, opts.omit):
