@@ -25,6 +25,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from mongo_standin import free_port
+
 if TYPE_CHECKING:  # paho is imported when a listener starts, so that this module imports without it
     import paho.mqtt.client as paho
     from paho.mqtt.properties import Properties
@@ -34,12 +36,6 @@ STARTUP_TIMEOUT_S = 10.0
 CONNECTED = re.compile(r"New client connected from \S+ as (\S+) \(p(\d+),")
 PUBLISHED = re.compile(r"Received PUBLISH from (\S+) \(d\d, q(\d), r\d, m\d+, '([^']*)'")
 PROTOCOLS = {"1": "mqtt3.1", "2": "mqtt3.1.1", "5": "mqtt5.0"}  # mosquitto's own numbering in "(p2, c1, k60)"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def mosquitto_path() -> str | None:
