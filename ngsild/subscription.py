@@ -4,8 +4,8 @@ back. Pure: the caller passes the request's TermMap and the current time.
 A stored subscription keeps every term expanded (entity types, watched and notified attributes,
 the geoproperty), so it can be served compacted with any later request's @context. A ``q`` is kept
 as written, with the expansions of the names it uses (``qTerms``), so it parses the same way after
-a restart without fetching a context. ``context`` is the @context notifications are compacted with:
-the ``jsonldContext`` given, else the one the subscription was created with.
+a restart without fetching a context. ``context`` is the @context the subscription was created
+with; notifications are compacted with the ``jsonldContext`` given, else with it (``notification_context``).
 
 Stored form (internal members ``context`` and ``qTerms`` are never served)::
 
@@ -21,6 +21,7 @@ Stored form (internal members ``context`` and ``qTerms`` are never served)::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
@@ -202,12 +203,27 @@ def _endpoint(value: Any) -> Doc:
             out[member] = _number(f"notification.endpoint.{member}", value[member], minimum=0, inclusive=False)
     if "receiverInfo" in value:
         out["receiverInfo"] = _key_values("receiverInfo", value["receiverInfo"])
+        if not mqtt:
+            for pair in out["receiverInfo"]:
+                _check_header(pair["key"], pair["value"])
     if "notifierInfo" in value:
         info = _key_values("notifierInfo", value["notifierInfo"])
         for pair in info:
             _check_notifier_info(pair["key"], pair["value"], mqtt)
         out["notifierInfo"] = info
     return out
+
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP field name (RFC 9110 token)
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")  # visible ASCII, spaces and tabs: no CR or LF
+
+
+def _check_header(key: str, value: str) -> None:
+    """receiverInfo of an HTTP endpoint becomes headers, so it must be sendable as one."""
+    if not _TOKEN.fullmatch(key):
+        raise _bad(f"receiverInfo key {key!r} cannot be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)")
+    if not _FIELD_VALUE.fullmatch(value):
+        raise _bad(f"receiverInfo value for {key!r} cannot be an HTTP header value (printable ASCII only)")
 
 
 def _check_notifier_info(key: str, value: str, mqtt: bool) -> None:
@@ -386,7 +402,7 @@ def create(body: Any, tm: TermMap, context: Any, now: datetime, stamp: str, new_
         raise _bad("a subscription needs a notification with an endpoint")
     doc["notification"] = _notification(body["notification"], tm)
     doc.setdefault("isActive", True)
-    doc["context"] = doc.get("jsonldContext", context)
+    doc["context"] = context
     doc["createdAt"] = doc["modifiedAt"] = stamp
     _check_whole(doc)
     return doc
@@ -417,14 +433,17 @@ def update(stored: Doc, fragment: Any, tm: TermMap, now: datetime, stamp: str) -
             doc["q"], doc["qTerms"] = _q(value, tm)
         else:
             doc[name] = _member(name, value, tm, now)
-    if "jsonldContext" in fragment:
-        doc["context"] = doc.get("jsonldContext", stored["context"])
     doc["modifiedAt"] = stamp
     _check_whole(doc)
     return doc
 
 
 # ---- serving -----------------------------------------------------------------------------------------
+
+
+def notification_context(doc: Doc) -> Any:
+    """The @context notifications are compacted with: ``jsonldContext``, else the creation context."""
+    return doc.get("jsonldContext", doc["context"])
 
 
 def status(doc: Doc, now: datetime) -> str:

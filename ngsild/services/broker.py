@@ -46,6 +46,9 @@ class Broker:
     async def write(self, change: Change, perform: Callable[[Sequence[Outgoing]], Awaitable[T]]) -> T:
         """Perform the store write of ``change`` together with the notifications it causes (the
         store keeps both or neither), then publish it."""
+        if self.notifier is not None and not self.notifier.loaded:
+            # Matching needs every subscription: a write before they are loaded could lose notifications.
+            await self.notifier.ensure_loaded()
         outbox = self.notifier.stage(change) if self.notifier is not None else []
         try:
             result = await perform(outbox)

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 import orjson
 
+from ngsild import subscription
 from ngsild.egress import EgressPolicy, EgressRefused
 from ngsild.model import Doc
 
@@ -42,16 +43,25 @@ def headers(sub: Doc, tenant: str) -> dict[str, str]:
     endpoint = sub["notification"]["endpoint"]
     accept = endpoint.get("accept", "application/json")
     out = {"Content-Type": accept}
-    context = sub.get("context")
+    context = subscription.notification_context(sub)
     if isinstance(context, list) and len(context) == 1:
         context = context[0]
-    if accept == "application/json" and isinstance(context, str):
+    linked = accept == "application/json" or (accept == "application/geo+json" and body_json(sub))
+    if linked and isinstance(context, str):
         out["Link"] = f'<{context}>; rel="{LD_CONTEXT_REL}"; type="application/ld+json"'
     if tenant:
         out["NGSILD-Tenant"] = tenant
     for pair in endpoint.get("receiverInfo", ()):
         out[pair["key"]] = pair["value"]
     return out
+
+
+def body_json(sub: Doc) -> bool:
+    """``Prefer: body=json`` among the receiverInfo: GeoJSON without @context in the body (§6.3.6)."""
+    return any(
+        p["key"].lower() == "prefer" and "body=json" in p["value"]
+        for p in sub["notification"]["endpoint"].get("receiverInfo", ())
+    )
 
 
 def _timeout(endpoint: Doc) -> float:

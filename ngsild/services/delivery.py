@@ -20,9 +20,10 @@ import asyncio
 import logging
 import random
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from ngsild import render, subscription
 from ngsild.clock import Clock, format_datetime
@@ -74,7 +75,10 @@ class Notifier:
         self.stats: dict[Key, Doc] = {}
         self._dirty: set[Key] = set()
         self._last_fired: dict[Key, datetime] = {}
-        self._staged: dict[str, tuple[Key, datetime | None]] = {}
+        self._staged: dict[str, tuple[Key, datetime | None, datetime]] = {}
+        self.loaded = False  # subscriptions loaded from the store: until then no write may go through
+        self.loader: Callable[[], Coroutine[Any, Any, None]] | None = None  # loads them (and replays the outbox)
+        self._loading: asyncio.Task[None] | None = None
         self._next_due: dict[Key, datetime] = {}
         self._lanes: dict[Key, _Lane] = {}
         self._delivered: list[str] = []
@@ -83,6 +87,16 @@ class Notifier:
         self._idle.set()
 
     # ---- the registry ----------------------------------------------------------------------------
+
+    async def ensure_loaded(self) -> None:
+        """Run the loader once; callers meanwhile share its attempt and see its error (the store's)."""
+        if self.loaded:
+            return
+        assert self.loader is not None, "no loader was set"
+        if self._loading is None or self._loading.done():
+            self._loading = asyncio.get_running_loop().create_task(self.loader())
+        await asyncio.shield(self._loading)
+        self.loaded = True
 
     def put(self, compiled: Compiled, stats: Doc | None = None) -> None:
         key = (compiled.tenant, compiled.id)
@@ -122,7 +136,7 @@ class Notifier:
             assert doc is not None
             outgoing = notifications.notification(sub, [doc], [entity], stamp)
             key = (sub.tenant, sub.id)
-            self._staged[outgoing.key] = (key, self._last_fired.get(key))
+            self._staged[outgoing.key] = (key, self._last_fired.get(key), now)
             self._last_fired[key] = now
             out.append(outgoing)
         return out
@@ -148,7 +162,9 @@ class Notifier:
             staged = self._staged.pop(outgoing.key, None)
             if staged is None:
                 continue
-            key, previous = staged
+            key, previous, fired = staged
+            if self._last_fired.get(key) is not fired:
+                continue  # a later write has fired since: its window stands
             if previous is None:
                 self._last_fired.pop(key, None)
             else:
@@ -284,11 +300,16 @@ class Notifier:
     async def run(self) -> None:
         """Delivery lanes and the background loop (periodic ticks, write-backs) in one TaskGroup,
         until cancelled."""
-        async with asyncio.TaskGroup() as group:
-            self._group = group
-            for key, lane in list(self._lanes.items()):
-                self._start(key, lane)
-            group.create_task(self._housekeeping())
+        try:
+            async with asyncio.TaskGroup() as group:
+                self._group = group
+                for key, lane in list(self._lanes.items()):
+                    self._start(key, lane)
+                group.create_task(self._housekeeping())
+        finally:
+            self._group = None  # what is submitted now waits in its lane (and the outbox) for the next run
+            for lane in self._lanes.values():
+                lane.running = False
 
     async def _housekeeping(self) -> None:
         last_stats = 0.0
@@ -318,6 +339,5 @@ class Notifier:
     async def close(self) -> None:
         """After ``run`` was cancelled: write back what was delivered, close connections. What is
         still queued stays in the outbox for the next start."""
-        self._group = None
         await self.flush()
         await self.channels.close()

@@ -25,11 +25,14 @@ from ngsild.query.regex import compile_regex
 
 @dataclass(frozen=True, slots=True)
 class Diff:
-    """What a write did to an entity's attributes (by IRI)."""
+    """What a write did to an entity's attributes (by IRI), instance by instance (datasetId): an
+    attribute is created when it gains an instance, deleted when it loses one, updated when one of
+    its instances changed. One attribute can be in several of these sets."""
 
     created: frozenset[str]
     updated: frozenset[str]
     deleted: frozenset[str]
+    removed: dict[str, list[Doc]]  # the instances each deleted attribute lost
 
     @property
     def touched(self) -> frozenset[str]:
@@ -37,15 +40,28 @@ class Diff:
 
 
 def diff(change: Change) -> Diff:
-    """Attributes created, updated (any instance differs, which includes a new modifiedAt, so an
-    update with the same value still counts) and deleted. A new entity creates all its attributes
+    """The attribute-level effect of a change. A changed instance includes a new modifiedAt, so an
+    update with the same value still counts as an update. A new entity creates all its attributes
     and a deleted one deletes them all (§5.8.6, trigger rules)."""
     before = change.before["attrs"] if change.before is not None else {}
     after = change.after["attrs"] if change.after is not None else {}
-    created = frozenset(after.keys() - before.keys())
-    deleted = frozenset(before.keys() - after.keys())
-    updated = frozenset(n for n in after.keys() & before.keys() if after[n] != before[n])
-    return Diff(created, updated, deleted)
+    created: set[str] = set()
+    updated: set[str] = set()
+    removed: dict[str, list[Doc]] = {}
+    for name in before.keys() | after.keys():
+        old, new = before.get(name, []), after.get(name, [])
+        if old == new:
+            continue
+        old_by = {i.get("datasetId"): i for i in old}
+        new_by = {i.get("datasetId"): i for i in new}
+        if new_by.keys() - old_by.keys():
+            created.add(name)
+        gone = [i for i in old if i.get("datasetId") not in new_by]
+        if gone:
+            removed[name] = gone
+        if any(old_by[d] != new_by[d] for d in old_by.keys() & new_by.keys()):
+            updated.add(name)
+    return Diff(frozenset(created), frozenset(updated), frozenset(removed), removed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +79,10 @@ class Compiled:
     tm: TermMap | None = None  # notifications are compacted with it (None until resolved)
 
     @property
+    def written_triggers(self) -> frozenset[str]:
+        return frozenset(self.doc.get("notificationTrigger", subscription.DEFAULT_TRIGGERS))
+
+    @property
     def periodic(self) -> bool:
         return "timeInterval" in self.doc
 
@@ -74,8 +94,8 @@ class Compiled:
 
     def fires(self, change: Change, changed: Diff) -> bool:
         """Whether this change triggers this (active, change-driven) subscription, filters included."""
-        if change.before is None:
-            wanted = "entityCreated" in self.triggers or "attributeCreated" in self.triggers
+        if change.before is None:  # entityUpdated, though it covers attributeCreated, is not a creation
+            wanted = "entityCreated" in self.triggers or "attributeCreated" in self.written_triggers
             attrs = changed.created
         elif change.after is None:
             wanted = "entityDeleted" in self.triggers or (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from functools import partial
 
 from ngsild import subscription
 from ngsild.egress import EgressRefused
@@ -35,7 +36,7 @@ async def _compiled(broker: Broker, tenant: str, doc: Doc) -> Compiled:
         broker.delivery.channels.egress.check(doc["notification"]["endpoint"]["uri"])
     except EgressRefused as exc:
         raise BadRequestData(f"notification.endpoint.uri: {exc}") from None
-    return compiled.with_term_map(await broker.contexts.term_map(doc["context"]))
+    return compiled.with_term_map(await broker.contexts.term_map(subscription.notification_context(doc)))
 
 
 async def create_subscription(broker: Broker, tenant: str, body: object, tm: TermMap, context: object) -> str:
@@ -96,7 +97,8 @@ async def load(broker: Broker) -> int:
     for stored in await broker.store.subscriptions():
         compiled = compile_subscription(stored.tenant, stored.doc, core)
         try:
-            compiled = compiled.with_term_map(await broker.contexts.term_map(stored.doc["context"]))
+            context = subscription.notification_context(stored.doc)
+            compiled = compiled.with_term_map(await broker.contexts.term_map(context))
         except NgsiLdError as exc:
             log.warning("subscription %s: its @context is unavailable (%s); using the core context", compiled.id, exc)
         broker.delivery.put(compiled, stored.stats)
@@ -106,25 +108,27 @@ async def load(broker: Broker) -> int:
 
 async def start(broker: Broker) -> asyncio.Task[None]:
     """Load the subscriptions and replay the outbox before the first request when the store
-    answers (else keep trying in the background), then deliver until the task is cancelled."""
+    answers; else the first write, or the background retries, load them. Then deliver until the
+    task is cancelled."""
+    broker.delivery.loader = partial(_load_and_recover, broker)
     try:
-        await load(broker)
-        await broker.delivery.recover()
-        ready = True
+        await broker.delivery.ensure_loaded()
     except StoreUnavailable as exc:
         log.warning("subscriptions not loaded yet, retrying: %s", exc)
-        ready = False
-    return asyncio.create_task(_deliver(broker, ready))
+    return asyncio.create_task(_deliver(broker))
 
 
-async def _deliver(broker: Broker, ready: bool, first_delay_s: float = 0.5, max_delay_s: float = 30.0) -> None:
+async def _load_and_recover(broker: Broker) -> None:
+    await load(broker)
+    await broker.delivery.recover()
+
+
+async def _deliver(broker: Broker, first_delay_s: float = 0.5, max_delay_s: float = 30.0) -> None:
     delay = first_delay_s
-    while not ready:
+    while not broker.delivery.loaded:
         await asyncio.sleep(delay)
         try:
-            await load(broker)
-            await broker.delivery.recover()
-            ready = True
+            await broker.delivery.ensure_loaded()
         except StoreUnavailable:
             delay = min(delay * 2, max_delay_s)
     await broker.delivery.run()
