@@ -290,11 +290,17 @@ class MongoStore:
             await self._collection("outbox").insert_many(rows)
             return result
         assert self._client is not None
-        async with self._client.start_session() as session:
-            async with await session.start_transaction(write_concern=self.write_concern):
-                result = await write(session)
-                await self._collection("outbox").insert_many(rows, session=session)
+
+        async def both(session: AsyncClientSession) -> T:
+            result = await write(session)
+            await self._collection("outbox").insert_many(rows, session=session)
             return result
+
+        # with_transaction retries a transaction that collided with a concurrent one (a write
+        # conflict) and an unknown commit result; the retried write then sees the winner and raises
+        # RevisionConflict or AlreadyExists, as a write outside a transaction would.
+        async with self._client.start_session() as session:
+            return await session.with_transaction(both, write_concern=self.write_concern)
 
     async def create(self, tenant: str, doc: Doc, outbox: Sequence[Outgoing] = ()) -> None:
         await self._ensure()

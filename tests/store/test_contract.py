@@ -214,6 +214,27 @@ async def test_a_failed_write_stores_none_of_its_notifications(store: Store, fai
     assert await store.outgoing(10) == []
 
 
+async def test_racing_writes_with_notifications_conflict_as_without(store: Store) -> None:
+    """Concurrent writes that carry notifications fail as plain writes do: one replace wins, the others
+    get RevisionConflict; one create wins, the others AlreadyExists; only the winners' notifications stay."""
+    await store.create("", make_doc("urn:ngsi-ld:T:1"))
+
+    async def attempt(write: Any) -> str:
+        try:
+            await write
+        except (RevisionConflict, AlreadyExists) as exc:
+            return type(exc).__name__
+        return "ok"
+
+    replaces = [store.replace("", make_doc("urn:ngsi-ld:T:1", i), 1, [note(f"r{i}")]) for i in range(6)]
+    creates = [store.create("", make_doc("urn:ngsi-ld:T:2", i), [note(f"c{i}")]) for i in range(6)]
+    outcomes = await asyncio.gather(*(attempt(w) for w in replaces + creates))
+    assert sorted(outcomes[:6]) == ["RevisionConflict"] * 5 + ["ok"]
+    assert sorted(outcomes[6:]) == ["AlreadyExists"] * 5 + ["ok"]
+    kept = {o.key for o in await store.outgoing(100)}
+    assert kept == {f"r{outcomes[:6].index('ok')}", f"c{outcomes[6:].index('ok')}"}
+
+
 async def test_subscriptions_are_stored_per_tenant_with_their_statistics(store: Store) -> None:
     """Subscriptions: create (AlreadyExists on a taken id), replace, statistics apart, delete."""
     one = {"id": "urn:ngsi-ld:Subscription:1", "type": "Subscription", "q": "a>1"}
