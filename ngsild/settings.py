@@ -145,6 +145,13 @@ class Settings:
         values = {k: v for k, v in vars(args).items() if k != "command"}
         settings = replace(base, **values)
         settings.egress  # noqa: B018 - fail at startup on a malformed allow-list
+        retry = (
+            settings.notification_retry_first_s,
+            settings.notification_retry_max_s,
+            settings.notification_retry_for_s,
+        )
+        if not all(0 < value < float("inf") for value in retry):
+            parser.error("the --notification-retry-* values must be positive numbers of seconds")
         return args.command, settings
 
 

@@ -74,7 +74,7 @@ _NOTIFICATION_MEMBERS: Final = frozenset(
     | set(STATISTICS)
 )
 _ENDPOINT_MEMBERS: Final = frozenset({"uri", "accept", "timeout", "cooldown", "receiverInfo", "notifierInfo"})
-_OPTIONAL: Final = _MEMBERS - {"id", "type", "notification"}
+_OPTIONAL: Final = tuple(sorted(_MEMBERS - {"id", "type", "notification"}))  # checked in a fixed order
 
 Doc = dict[str, Any]
 

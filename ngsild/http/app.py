@@ -46,7 +46,10 @@ def create_app(
         )
         contexts = ContextResolver(client, settings.egress, the_clock, limits)
         checks = await admission.load(settings.datamodels, settings.validation, settings.validation_types, contexts)
-        channels = Channels(client, settings.egress)
+        # Notifications get their own connection pool, without a limit: receivers that hang hold
+        # connections, and they must not starve other receivers or the @context fetches.
+        notify = http or httpx.AsyncClient(trust_env=False, limits=httpx.Limits(max_connections=None))
+        channels = Channels(notify, settings.egress)
         retry = RetryPolicy(
             settings.notification_retry_first_s, settings.notification_retry_max_s, settings.notification_retry_for_s
         )
@@ -62,10 +65,13 @@ def create_app(
                     task.cancel()
                     with suppress(asyncio.CancelledError):
                         await task
-            await notifier.close()
-            await store.close()
-            if http is None:
-                await client.aclose()
+            try:
+                await notifier.close()
+            finally:
+                await store.close()
+                if http is None:
+                    await client.aclose()
+                    await notify.aclose()
 
     return BrokerApp(lifespan, Dispatcher(ROUTES, EXTENSIONS))
 

@@ -23,6 +23,7 @@ import orjson
 from ngsild import subscription
 from ngsild.egress import EgressPolicy, EgressRefused
 from ngsild.model import Doc
+from ngsild.store.port import Outgoing
 
 log = logging.getLogger("ngsild.notifications")
 LD_CONTEXT_REL: Final = "http://www.w3.org/ns/json-ld#context"
@@ -37,11 +38,10 @@ class DeliveryFailed(Exception):
         self.permanent = permanent
 
 
-def headers(sub: Doc, tenant: str) -> dict[str, str]:
-    """What the receiver is told besides the body: Content-Type, the @context Link (for plain
-    JSON), the tenant, and the subscriber's receiverInfo (§6.3.7)."""
+def headers(sub: Doc, tenant: str, accept: str) -> dict[str, str]:
+    """What the receiver is told besides the body: Content-Type (the media type the body was
+    rendered for), the @context Link (for plain JSON), the tenant, and the receiverInfo (§6.3.7)."""
     endpoint = sub["notification"]["endpoint"]
-    accept = endpoint.get("accept", "application/json")
     out = {"Content-Type": accept}
     context = subscription.notification_context(sub)
     if isinstance(context, list) and len(context) == 1:
@@ -99,21 +99,24 @@ class Channels:
     _mqtt_stacks: dict[_MqttTarget, AsyncExitStack] = field(default_factory=dict)
     _mqtt_locks: dict[_MqttTarget, asyncio.Lock] = field(default_factory=dict)
 
-    async def send(self, sub: Doc, tenant: str, body: Doc) -> None:
+    async def send(self, sub: Doc, outgoing: Outgoing) -> None:
         endpoint = sub["notification"]["endpoint"]
         uri = endpoint["uri"]
         try:
             self.egress.check(uri)
         except EgressRefused as exc:
             raise DeliveryFailed(str(exc), permanent=True) from None
+        head = headers(sub, outgoing.tenant, outgoing.accept)
         if uri.lower().startswith("mqtt"):
-            await self._send_mqtt(endpoint, headers(sub, tenant), body)
+            await self._send_mqtt(endpoint, head, outgoing.body)
         else:
-            await self._send_http(uri, _timeout(endpoint), headers(sub, tenant), body)
+            await self._send_http(uri, _timeout(endpoint), head, outgoing.body)
 
     async def _send_http(self, uri: str, timeout: float, head: Mapping[str, str], body: Doc) -> None:
         try:
             response = await self.http.post(uri, content=orjson.dumps(body), headers=head, timeout=timeout)
+        except httpx.PoolTimeout:
+            raise DeliveryFailed(f"no connection to {uri} was free within {timeout:g} s (too many under way)") from None
         except httpx.TimeoutException:
             raise DeliveryFailed(f"{uri} did not answer within {timeout:g} s") from None
         except httpx.HTTPError as exc:

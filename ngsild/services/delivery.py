@@ -31,7 +31,7 @@ from ngsild.jsonld import TermMap
 from ngsild.model import Change, Doc
 from ngsild.services import notifications
 from ngsild.services.channels import Channels, DeliveryFailed
-from ngsild.services.matching import Compiled, SubscriptionIndex, diff
+from ngsild.services.matching import Compiled, Diff, SubscriptionIndex, diff
 from ngsild.store.port import Outgoing, Store
 
 log = logging.getLogger("ngsild.notifications")
@@ -53,12 +53,22 @@ class RetryPolicy:
     give_up_after_s: float = 600.0
 
     def delay(self, attempt: int) -> float:
-        return random.uniform(0.5, 1.0) * min(self.max_delay_s, self.first_delay_s * 2.0**attempt)
+        return random.uniform(0.5, 1.0) * min(self.max_delay_s, self.first_delay_s * 2.0 ** min(attempt, 32))
+
+
+@dataclass(eq=False)
+class _Slot:
+    """A place in a lane, taken when a notification is staged (before its write), so notifications
+    leave in the order their writes were staged, whatever order the writes' acknowledgements
+    arrive in. It is filled (``ready``) once the write is durable, and dropped if the write fails."""
+
+    outgoing: Outgoing
+    ready: bool = False
 
 
 @dataclass
 class _Lane:
-    queue: deque[Outgoing] = field(default_factory=deque)
+    queue: deque[_Slot] = field(default_factory=deque)
     running: bool = False
 
 
@@ -72,10 +82,11 @@ class Notifier:
         self.core = core
         self.retry = retry or RetryPolicy()
         self.index = SubscriptionIndex()
+        self.editing = asyncio.Lock()  # subscription changes are read-modify-writes: one at a time
         self.stats: dict[Key, Doc] = {}
         self._dirty: set[Key] = set()
         self._last_fired: dict[Key, datetime] = {}
-        self._staged: dict[str, tuple[Key, datetime | None, datetime]] = {}
+        self._staged: dict[str, tuple[Key, datetime | None, datetime, _Slot]] = {}
         self.loaded = False  # subscriptions loaded from the store: until then no write may go through
         self.loader: Callable[[], Coroutine[Any, Any, None]] | None = None  # loads them (and replays the outbox)
         self._loading: asyncio.Task[None] | None = None
@@ -100,10 +111,11 @@ class Notifier:
 
     def put(self, compiled: Compiled, stats: Doc | None = None) -> None:
         key = (compiled.tenant, compiled.id)
-        self.index.put(compiled)
+        old = self.index.put(compiled)
         if stats is not None:
             self.stats[key] = dict(stats)
-        self._next_due.pop(key, None)
+        if old is None or old.doc.get("timeInterval") != compiled.doc.get("timeInterval"):
+            self._next_due.pop(key, None)  # a new period starts now
 
     def remove(self, tenant: str, sub_id: str) -> None:
         key = (tenant, sub_id)
@@ -118,12 +130,21 @@ class Notifier:
     def stage(self, change: Change) -> list[Outgoing]:
         """The notifications this change causes, rendered now; the caller stores them with the
         write and then calls ``submit`` (or ``unstage`` if the write failed)."""
-        candidates = self.index.candidates(change)
+        if not self.index.serves(change.tenant):
+            return []
+        computed: list[Diff] = []
+
+        def changed_now() -> Diff:
+            if not computed:
+                computed.append(diff(change))
+            return computed[0]
+
+        candidates = self.index.candidates(change, changed_now)
         if not candidates:
             return []
         now = self.clock.now()
         stamp = format_datetime(now)
-        changed = diff(change)
+        changed = changed_now()
         out = []
         for sub in candidates:
             if sub.periodic or subscription.status(sub.doc, now) != "active" or self._holding(sub, now):
@@ -136,7 +157,10 @@ class Notifier:
             assert doc is not None
             outgoing = notifications.notification(sub, [doc], [entity], stamp)
             key = (sub.tenant, sub.id)
-            self._staged[outgoing.key] = (key, self._last_fired.get(key), now)
+            slot = _Slot(outgoing)
+            self._lanes.setdefault(key, _Lane()).queue.append(slot)
+            self._idle.clear()
+            self._staged[outgoing.key] = (key, self._last_fired.get(key), now, slot)
             self._last_fired[key] = now
             out.append(outgoing)
         return out
@@ -162,7 +186,11 @@ class Notifier:
             staged = self._staged.pop(outgoing.key, None)
             if staged is None:
                 continue
-            key, previous, fired = staged
+            key, previous, fired, slot = staged
+            lane = self._lanes.get(key)
+            if lane is not None:
+                lane.queue.remove(slot)
+                self._start(key, lane)  # the slot may have held back ready ones behind it
             if self._last_fired.get(key) is not fired:
                 continue  # a later write has fired since: its window stands
             if previous is None:
@@ -171,36 +199,52 @@ class Notifier:
                 self._last_fired[key] = previous
 
     def submit(self, outbox: Sequence[Outgoing]) -> None:
-        """Queue stored notifications for delivery (each subscription's in order)."""
+        """Deliver stored notifications: staged ones in their reserved places, others (replayed,
+        periodic) at the end of their subscription's lane."""
         for outgoing in outbox:
-            self._staged.pop(outgoing.key, None)
             key = (outgoing.tenant, outgoing.subscription_id)
+            staged = self._staged.pop(outgoing.key, None)
             lane = self._lanes.setdefault(key, _Lane())
-            lane.queue.append(outgoing)
+            if staged is not None:
+                staged[3].ready = True
+            else:
+                lane.queue.append(_Slot(outgoing, ready=True))
             self._idle.clear()
             self._start(key, lane)
 
     def _start(self, key: Key, lane: _Lane) -> None:
         """Lanes are workers in the run loop's TaskGroup; queued before it runs, they wait for it."""
-        if not lane.running and self._group is not None:
+        if not lane.queue and not lane.running:
+            self._forget(key, lane)
+        elif not lane.running and lane.queue[0].ready and self._group is not None:
             lane.running = True
             self._group.create_task(self._drain(key, lane))
+
+    def _forget(self, key: Key, lane: _Lane) -> None:
+        if self._lanes.get(key) is lane:
+            del self._lanes[key]
+        if not self._lanes:
+            self._idle.set()
 
     # ---- delivery ------------------------------------------------------------------------------------
 
     async def _drain(self, key: Key, lane: _Lane) -> None:
+        """Deliver the lane's ready head, one at a time, until the head is empty or still staged."""
         try:
-            while lane.queue:
-                outgoing = lane.queue[0]
-                await self._deliver(key, outgoing)
+            while lane.queue and lane.queue[0].ready:
+                outgoing = lane.queue[0].outgoing
+                try:
+                    await self._deliver(key, outgoing)
+                except Exception:  # a defect: keep the notification, tell, and try again later
+                    log.exception("delivering notification %s failed unexpectedly; retrying", outgoing.key)
+                    await asyncio.sleep(self.retry.max_delay_s)
+                    continue
                 lane.queue.popleft()
                 self._delivered.append(outgoing.key)
         finally:
             lane.running = False
-            if not lane.queue and self._lanes.get(key) is lane:
-                del self._lanes[key]
-            if not self._lanes:
-                self._idle.set()
+            if not lane.queue:
+                self._forget(key, lane)
 
     async def _deliver(self, key: Key, outgoing: Outgoing) -> None:
         """Attempt until delivered, the subscription is gone, or the retry time is up."""
@@ -213,7 +257,7 @@ class Notifier:
                 return  # deleted: its pending notifications go with it
             try:
                 try:
-                    await self.channels.send(sub.doc, sub.tenant, outgoing.body)
+                    await self.channels.send(sub.doc, outgoing)
                 except DeliveryFailed:
                     raise
                 except Exception as exc:  # a defect must not stop the lane or lose the notification
@@ -237,6 +281,8 @@ class Notifier:
 
     def _record(self, key: Key, *, ok: bool) -> None:
         """The statistics of §5.2.14: every attempt counts in timesSent."""
+        if self.index.get(*key) is None:
+            return  # deleted while the attempt was under way
         stamp = format_datetime(self.clock.now())
         stats = self.stats.setdefault(key, {})
         stats["timesSent"] = stats.get("timesSent", 0) + 1
@@ -276,13 +322,19 @@ class Notifier:
     # ---- running -------------------------------------------------------------------------------------
 
     async def recover(self) -> int:
-        """Queue what the outbox still holds (after a restart); returns how many."""
-        pending = await self.store.outgoing(RECOVER_BATCH)
-        known = [o for o in pending if self.index.get(o.tenant, o.subscription_id) is not None]
-        gone = [o.key for o in pending if self.index.get(o.tenant, o.subscription_id) is None]
-        await self.store.remove_outgoing(gone)
+        """Queue what the outbox still holds (after a restart), oldest first; returns how many.
+        Rows of subscriptions deleted meanwhile are dropped."""
+        known: list[Outgoing] = []
+        gone: list[Outgoing] = []
+        while True:
+            page = await self.store.outgoing(RECOVER_BATCH, len(known) + len(gone))
+            for o in page:
+                (known if self.index.get(o.tenant, o.subscription_id) is not None else gone).append(o)
+            if len(page) < RECOVER_BATCH:
+                break
+        await self.store.remove_outgoing([o.key for o in gone])
         self.submit(known)
-        if pending:
+        if known:
             log.info("replaying %d notifications from the outbox", len(known))
         return len(known)
 
@@ -293,9 +345,15 @@ class Notifier:
             await self.store.remove_outgoing(done)
         if self._dirty:
             dirty, self._dirty = self._dirty, set()
-            for key in dirty:
-                if key in self.stats:
-                    await self.store.put_subscription_stats(key[0], key[1], self.stats[key])
+            # Concurrent writes: the SQLite writer commits them as one group, MongoDB in parallel.
+            keys = [k for k in dirty if k in self.stats]
+            try:
+                await asyncio.gather(
+                    *(self.store.put_subscription_stats(t, i, dict(self.stats[(t, i)])) for t, i in keys)
+                )
+            except Exception:
+                self._dirty |= dirty  # written again next time
+                raise
 
     async def run(self) -> None:
         """Delivery lanes and the background loop (periodic ticks, write-backs) in one TaskGroup,

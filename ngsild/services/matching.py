@@ -8,10 +8,8 @@ package's ``matches``: the same semantics as Query Entities.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 
 from ngsild import subscription
 from ngsild.jsonld import TermMap
@@ -87,10 +85,7 @@ class Compiled:
         return "timeInterval" in self.doc
 
     def with_term_map(self, tm: TermMap) -> Compiled:
-        return Compiled(
-            self.tenant, self.id, self.doc, self.query, self.watched, self.triggers, self.index_types,
-            self.index_ids, tm,
-        )  # fmt: skip
+        return replace(self, tm=tm)
 
     def fires(self, change: Change, changed: Diff) -> bool:
         """Whether this change triggers this (active, change-driven) subscription, filters included."""
@@ -133,6 +128,7 @@ class Compiled:
 
 
 _EXPANDED_ENTITY_UPDATED = ("attributeCreated", "attributeUpdated", "attributeDeleted")
+_ENTITY_TRIGGERS = frozenset({"entityCreated", "entityDeleted"})
 
 
 def compile_subscription(tenant: str, doc: Doc, core: TermMap) -> Compiled:
@@ -188,26 +184,36 @@ def _index_keys(selectors: tuple[EntitySelector, ...]) -> tuple[frozenset[str] |
     return (None if any_type else frozenset(types)), (None if any_id else frozenset(ids))
 
 
+Key = tuple[str, str]  # (tenant, subscription id)
+
+
 @dataclass
 class SubscriptionIndex:
-    """The tenant's subscriptions filed by entity id, else by type, else as wildcards, so a write
-    looks at the subscriptions that may concern it and no others. One per broker process."""
+    """The subscriptions filed by entity id, else by type, else (with no entities, only
+    watchedAttributes) by watched attribute, else as wildcards: a write looks at the subscriptions
+    that may concern it and no others. One per broker process."""
 
-    by_key: dict[tuple[str, str], Compiled] = field(default_factory=dict)
-    _by_id: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
-    _by_type: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
-    _wild: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    by_key: dict[Key, Compiled] = field(default_factory=dict)
+    _by_id: dict[tuple[str, str], set[Key]] = field(default_factory=dict)
+    _by_type: dict[tuple[str, str], set[Key]] = field(default_factory=dict)
+    _by_attr: dict[tuple[str, str], set[Key]] = field(default_factory=dict)
+    _wild: dict[str, set[Key]] = field(default_factory=dict)
+    _per_tenant: dict[str, int] = field(default_factory=dict)
 
-    def put(self, compiled: Compiled) -> None:
-        self.remove(compiled.tenant, compiled.id)
+    def put(self, compiled: Compiled) -> Compiled | None:
+        """File a subscription (replacing one with its key); returns the one replaced."""
+        old = self.remove(compiled.tenant, compiled.id)
         key = (compiled.tenant, compiled.id)
         self.by_key[key] = compiled
+        self._per_tenant[compiled.tenant] = self._per_tenant.get(compiled.tenant, 0) + 1
         for bucket in self._buckets(compiled):
             bucket.add(key)
+        return old
 
     def remove(self, tenant: str, sub_id: str) -> Compiled | None:
         old = self.by_key.pop((tenant, sub_id), None)
         if old is not None:
+            self._per_tenant[tenant] -= 1
             for bucket in self._buckets(old):
                 bucket.discard((tenant, sub_id))
         return old
@@ -215,26 +221,38 @@ class SubscriptionIndex:
     def get(self, tenant: str, sub_id: str) -> Compiled | None:
         return self.by_key.get((tenant, sub_id))
 
-    def _buckets(self, c: Compiled) -> Iterator[set[tuple[str, str]]]:
+    def serves(self, tenant: str) -> bool:
+        """Whether the tenant has any subscription (a write in one without costs nothing more)."""
+        return self._per_tenant.get(tenant, 0) > 0
+
+    def _buckets(self, c: Compiled) -> Iterator[set[Key]]:
         if c.index_ids is not None:
             for entity_id in c.index_ids:
                 yield self._by_id.setdefault((c.tenant, entity_id), set())
         elif c.index_types is not None:
             for type_iri in c.index_types:
                 yield self._by_type.setdefault((c.tenant, type_iri), set())
+        elif c.watched is not None and not c.triggers & _ENTITY_TRIGGERS:
+            # Only a change to a watched attribute can fire it (entity triggers ignore watching).
+            for attr in c.watched:
+                yield self._by_attr.setdefault((c.tenant, attr), set())
         else:
             yield self._wild.setdefault(c.tenant, set())
 
-    def candidates(self, change: Change) -> list[Compiled]:
-        """The subscriptions whose keys this change's entity has (before or after the write), in
-        a stable order (by id) so notifications are generated deterministically."""
+    def candidates(self, change: Change, changed: Callable[[], Diff]) -> list[Compiled]:
+        """The subscriptions filed under this change's entity id, its types (before or after the
+        write) or the attributes it changed (``changed`` is asked only when some subscription is
+        filed by attribute), in a stable order (by id) so notifications come out deterministically."""
         tenant = change.tenant
-        keys: set[tuple[str, str]] = set(self._wild.get(tenant, ()))
+        keys: set[Key] = set(self._wild.get(tenant, ()))
         keys |= self._by_id.get((tenant, change.entity_id), set())
         for doc in (change.before, change.after):
             if doc is not None:
                 for type_iri in doc["type"]:
                     keys |= self._by_type.get((tenant, type_iri), set())
+        if self._by_attr:
+            for attr in changed().touched:
+                keys |= self._by_attr.get((tenant, attr), set())
         return [self.by_key[k] for k in sorted(keys)]
 
     def of_tenant(self, tenant: str) -> list[Compiled]:
@@ -242,8 +260,3 @@ class SubscriptionIndex:
 
     def __len__(self) -> int:
         return len(self.by_key)
-
-
-def expires_at(doc: Doc) -> datetime | None:
-    raw: Any = doc.get("expiresAt")
-    return None if raw is None else datetime.fromisoformat(raw.replace("Z", "+00:00"))

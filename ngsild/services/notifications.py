@@ -172,4 +172,4 @@ def notification(sub: Compiled, docs: list[Doc], entities: list[Doc], now: str) 
         data = entities
     key = f"urn:ngsi-ld:Notification:{uuid.uuid4()}"
     body = {"id": key, "type": "Notification", "subscriptionId": sub.id, "notifiedAt": now, "data": data}
-    return Outgoing(key, sub.tenant, sub.id, body)
+    return Outgoing(key, sub.tenant, sub.id, body, accept)

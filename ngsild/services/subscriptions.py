@@ -33,7 +33,7 @@ async def _compiled(broker: Broker, tenant: str, doc: Doc) -> Compiled:
     ``jsonldContext`` that cannot be fetched is LdContextNotAvailable, §5.8.1)."""
     compiled = compile_subscription(tenant, doc, await broker.contexts.term_map([]))
     try:
-        broker.delivery.channels.egress.check(doc["notification"]["endpoint"]["uri"])
+        broker.settings.egress.check(doc["notification"]["endpoint"]["uri"])
     except EgressRefused as exc:
         raise BadRequestData(f"notification.endpoint.uri: {exc}") from None
     return compiled.with_term_map(await broker.contexts.term_map(subscription.notification_context(doc)))
@@ -43,8 +43,9 @@ async def create_subscription(broker: Broker, tenant: str, body: object, tm: Ter
     now = broker.clock.now()
     doc = subscription.create(body, tm, context, now, broker.now(), f"urn:ngsi-ld:Subscription:{uuid.uuid4()}")
     compiled = await _compiled(broker, tenant, doc)
-    await broker.store.put_subscription(tenant, doc, create=True)
-    broker.delivery.put(compiled, {})
+    async with broker.delivery.editing:
+        await broker.store.put_subscription(tenant, doc, create=True)
+        broker.delivery.put(compiled, {})
     return str(doc["id"])
 
 
@@ -75,18 +76,20 @@ def query_subscriptions(
 
 
 async def update_subscription(broker: Broker, tenant: str, sub_id: str, fragment: object, tm: TermMap) -> None:
-    current = _current(broker, tenant, sub_id)
-    doc = subscription.update(current.doc, fragment, tm, broker.clock.now(), broker.now())
-    compiled = await _compiled(broker, tenant, doc)
-    await broker.store.put_subscription(tenant, doc, create=False)
-    broker.delivery.put(compiled)
+    async with broker.delivery.editing:  # two updates at once must not both start from one version
+        current = _current(broker, tenant, sub_id)
+        doc = subscription.update(current.doc, fragment, tm, broker.clock.now(), broker.now())
+        compiled = await _compiled(broker, tenant, doc)
+        await broker.store.put_subscription(tenant, doc, create=False)
+        broker.delivery.put(compiled)
 
 
 async def delete_subscription(broker: Broker, tenant: str, sub_id: str) -> None:
-    _current(broker, tenant, sub_id)
-    if not await broker.store.delete_subscription(tenant, sub_id):
-        raise _not_found(sub_id)
-    broker.delivery.remove(tenant, sub_id)
+    async with broker.delivery.editing:
+        _current(broker, tenant, sub_id)
+        if not await broker.store.delete_subscription(tenant, sub_id):
+            raise _not_found(sub_id)
+        broker.delivery.remove(tenant, sub_id)
 
 
 async def load(broker: Broker) -> int:
@@ -131,4 +134,9 @@ async def _deliver(broker: Broker, first_delay_s: float = 0.5, max_delay_s: floa
             await broker.delivery.ensure_loaded()
         except StoreUnavailable:
             delay = min(delay * 2, max_delay_s)
-    await broker.delivery.run()
+    while True:  # supervised: a defect in the loop is logged and delivery goes on
+        try:
+            await broker.delivery.run()
+        except Exception:
+            log.exception("notification delivery stopped unexpectedly; restarting it")
+            await asyncio.sleep(first_delay_s)

@@ -282,7 +282,14 @@ class MongoStore:
         if not outbox:
             return await write(None)
         rows = [
-            {"_id": o.key, "seq": ObjectId(), "tenant": o.tenant, "sub": o.subscription_id, "body": _text(o.body)}
+            {
+                "_id": o.key,
+                "seq": ObjectId(),
+                "tenant": o.tenant,
+                "sub": o.subscription_id,
+                "body": _text(o.body),
+                "accept": o.accept,
+            }
             for o in outbox
         ]
         if not self._transactions:
@@ -493,11 +500,12 @@ class MongoStore:
         with _edge():
             await self._with_outbox(outbox, _nothing)
 
-    async def outgoing(self, limit: int) -> list[Outgoing]:
+    async def outgoing(self, limit: int, offset: int = 0) -> list[Outgoing]:
         await self._ensure()
         with _edge():
-            rows = await self._collection("outbox").find({}).sort("seq", ASCENDING).limit(limit).to_list()
-        return [Outgoing(r["_id"], r["tenant"], r["sub"], orjson.loads(r["body"])) for r in rows]
+            cursor = self._collection("outbox").find({}).sort("seq", ASCENDING).skip(offset).limit(limit)
+            rows = await cursor.to_list()
+        return [Outgoing(r["_id"], r["tenant"], r["sub"], orjson.loads(r["body"]), r["accept"]) for r in rows]
 
     async def remove_outgoing(self, keys: Sequence[str]) -> None:
         if not keys:

@@ -76,6 +76,7 @@ class Outgoing:
     tenant: str
     subscription_id: str
     body: Doc  # the Notification, rendered when the change happened
+    accept: str = "application/json"  # the media type it was rendered for
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +180,8 @@ class Store(Protocol):
         """Store notifications that no entity write caused (periodic ones)."""
         ...
 
-    async def outgoing(self, limit: int) -> list[Outgoing]:
-        """The oldest ``limit`` notifications still in the outbox, oldest first."""
+    async def outgoing(self, limit: int, offset: int = 0) -> list[Outgoing]:
+        """Notifications still in the outbox, oldest first: ``limit`` of them after skipping ``offset``."""
         ...
 
     async def remove_outgoing(self, keys: Sequence[str]) -> None:

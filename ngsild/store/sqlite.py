@@ -68,7 +68,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     key          TEXT NOT NULL UNIQUE,
     tenant       TEXT NOT NULL,
     subscription TEXT NOT NULL,
-    body         TEXT NOT NULL
+    body         TEXT NOT NULL,
+    accept       TEXT NOT NULL
 );
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 """
@@ -125,8 +126,8 @@ def _enqueue(conn: sqlite3.Connection, outbox: Sequence[Outgoing]) -> None:
     """Notifications join the transaction of the write that caused them: both or neither."""
     if outbox:
         conn.executemany(
-            "INSERT INTO outbox (key, tenant, subscription, body) VALUES (?, ?, ?, ?)",
-            [(o.key, o.tenant, o.subscription_id, _dumps(o.body)) for o in outbox],
+            "INSERT INTO outbox (key, tenant, subscription, body, accept) VALUES (?, ?, ?, ?, ?)",
+            [(o.key, o.tenant, o.subscription_id, _dumps(o.body), o.accept) for o in outbox],
         )
 
 
@@ -478,13 +479,14 @@ class SqliteStore:
     async def add_outgoing(self, outbox: Sequence[Outgoing]) -> None:
         await self._write(lambda c: _enqueue(c, outbox))
 
-    async def outgoing(self, limit: int) -> list[Outgoing]:
+    async def outgoing(self, limit: int, offset: int = 0) -> list[Outgoing]:
         rows = await self._read(
             lambda c: c.execute(
-                "SELECT key, tenant, subscription, body FROM outbox ORDER BY seq LIMIT ?", (limit,)
+                "SELECT key, tenant, subscription, body, accept FROM outbox ORDER BY seq LIMIT ? OFFSET ?",
+                (limit, offset),
             ).fetchall()
         )
-        return [Outgoing(key, tenant, sub, orjson.loads(body)) for key, tenant, sub, body in rows]
+        return [Outgoing(key, tenant, sub, orjson.loads(body), accept) for key, tenant, sub, body, accept in rows]
 
     async def remove_outgoing(self, keys: Sequence[str]) -> None:
         if keys:

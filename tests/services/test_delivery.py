@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, cast
 
@@ -224,6 +224,23 @@ async def test_notifications_submitted_before_the_run_loop_wait_for_it(notifier:
     assert ids_in(receiver.bodies()) == ["urn:ngsi-ld:Shop:1"]
 
 
+async def test_notifications_leave_in_the_order_their_writes_were_staged(
+    notifier: Notifier, receiver: Receiver
+) -> None:
+    """Writes acknowledged out of order (a remote database's replies can overtake each other) are
+    still notified in the order they were staged; a failed write's place does not block the others."""
+    await subscribe(notifier)
+    first, failed, last = (notifier.stage(created(shop(n))) for n in (1, 2, 3))
+    async with running(notifier):
+        notifier.submit(last)
+        await asyncio.sleep(0.02)
+        assert receiver.attempts == []  # waits for the first, staged before it
+        notifier.unstage(failed)
+        notifier.submit(first)
+        await settle(notifier)
+    assert ids_in(receiver.bodies()) == ["urn:ngsi-ld:Shop:1", "urn:ngsi-ld:Shop:3"]
+
+
 async def test_failed_attempts_are_retried_until_delivered_in_order(notifier: Notifier, receiver: Receiver) -> None:
     """A receiver failing the first attempts still gets every notification, once each and in order;
     every attempt counts in timesSent, failures in timesFailed."""
@@ -428,11 +445,7 @@ async def test_unstage_restores_the_previous_window(notifier: Notifier) -> None:
 
 async def test_unstaging_an_older_write_keeps_a_newer_writes_window(notifier: Notifier) -> None:
     """Two writes staged concurrently: when the older one fails after the newer one was staged, the
-    newer notification (which is sent) still opens its throttling window.
-
-    BUG (ngsild/services/delivery.py, unstage(), lines 145-155): unstage restores the window that was
-    current when the *failed* notification was staged (here: none) over the newer one's, so the next
-    change inside the newer notification's window is staged again."""
+    newer notification (which is sent) still opens its throttling window."""
     clock = clock_of(notifier)
     await subscribe(notifier, throttling=10)
     older = notifier.stage(created(shop(1)))
@@ -542,12 +555,15 @@ async def test_tick_skips_paused_and_expired_subscriptions(notifier: Notifier, m
     assert await notifier.store.outgoing(10) == []
 
 
-async def test_tick_restarts_the_interval_when_the_subscription_changes(notifier: Notifier) -> None:
-    """Putting a subscription again (an update) makes it due at the next tick."""
+async def test_tick_restarts_the_interval_only_when_the_interval_changes(notifier: Notifier) -> None:
+    """An update that keeps timeInterval keeps the period; a new timeInterval starts a new one at once."""
     await store_entities(notifier, shop(1))
     sub = await subscribe(notifier, timeInterval=60)
     await notifier.tick()
     notifier.put(sub)
+    await notifier.tick()
+    assert len(await notifier.store.outgoing(10)) == 1
+    notifier.put(replace(sub, doc={**sub.doc, "timeInterval": 30}))
     await notifier.tick()
     assert len(await notifier.store.outgoing(10)) == 2
 
@@ -587,12 +603,7 @@ async def test_submit_after_the_run_loop_stopped_is_kept_for_the_next_run(
     notifier: Notifier, receiver: Receiver
 ) -> None:
     """A write that commits while the run loop is stopping must not fail, and its notification is
-    delivered once a run loop runs again.
-
-    BUG (ngsild/services/delivery.py, _start(), lines 167-171): after run() is cancelled ``_group``
-    still names the finished TaskGroup, so submit() raises RuntimeError ("TaskGroup ... is
-    finished") after the write was stored, and the lane stays marked running, so no later run()
-    ever starts it."""
+    delivered once a run loop runs again."""
     await subscribe(notifier)
     async with running(notifier):
         await settle(notifier)
@@ -631,12 +642,12 @@ def sub_doc(accept: str = "application/json", context: Any = CONTEXT, **endpoint
 def test_headers_tell_the_receiver_what_the_body_does_not(doc: Doc, tenant: str, expected: dict[str, str]) -> None:
     """Content-Type is the accept; the Link to the @context only for plain JSON (TP 046_10, 046_14);
     NGSILD-Tenant for a non-default tenant; each receiverInfo pair as a header (TP 046_09)."""
-    assert headers(doc, tenant) == expected
+    assert headers(doc, tenant, doc["notification"]["endpoint"].get("accept", "application/json")) == expected
 
 
 async def send(handler: Callable[[httpx.Request], Any], doc: Doc, egress: EgressPolicy = EGRESS) -> None:
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-        await Channels(client, egress).send(doc, "", {"id": "urn:n:1"})
+        await Channels(client, egress).send(doc, Outgoing("urn:n:1", "", SUB, {"id": "urn:n:1"}))
 
 
 @pytest.mark.parametrize("status", [200, 201, 204])

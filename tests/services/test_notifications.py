@@ -188,11 +188,7 @@ def test_show_changes_in_concise_format_wraps_the_bare_value() -> None:
 
 
 def test_show_changes_in_concise_format_keeps_an_array_of_objects_whole() -> None:
-    """A Property whose value is an array of objects has its previous value beside it, not inside it.
-
-    BUG (ngsild/services/notifications.py, _attach_previous(), line 81): a concise bare value that is
-    a list of objects is mistaken for a list of datasetId instances, so ``previousValue`` is written
-    into each element of the new value: got [{"a": 2, "previousValue": [{"a": 1}]}]."""
+    """A Property whose value is an array of objects has its previous value beside it, not inside it."""
     out = notified(subscribed(format="concise", showChanges=True), changed(shop(v=[{"a": 1}]), v=[{"a": 2}]))
     assert out["v"] == {"value": [{"a": 2}], "previousValue": [{"a": 1}]}
 
@@ -374,11 +370,7 @@ def test_geo_json_is_a_feature_collection_on_the_location() -> None:
 def test_geo_json_carries_the_context_in_the_collection() -> None:
     """A GeoJSON notification has no Link header, so the FeatureCollection carries the @context
     (unless receiverInfo asks ``Prefer: body=json``; digest §3.6 from the OAS Notification.data text,
-    as Query Entities does for geo+json, §4.5.17).
-
-    BUG (ngsild/services/notifications.py, notification(), lines 136-144): the FeatureCollection has
-    no @context and channels.headers() sends a Link only for application/json, so a geo+json
-    receiver is told no @context at all and cannot expand the compacted type and attribute names."""
+    as Query Entities does for geo+json, §4.5.17)."""
     sub = subscribed("application/geo+json")
     body = notifications.notification(sub, [BASE], [notified(sub, created(BASE))], STAMP).body
     assert body["data"]["@context"] == CONTEXT
