@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ import httpx
 
 from ngsild.clock import Clock, format_datetime
 from ngsild.contexts import ContextResolver
-from ngsild.errors import InternalError
+from ngsild.errors import InternalError, StoreUnavailable
 from ngsild.model import Change
 from ngsild.services.admission import Admission
 from ngsild.services.delivery import Notifier
@@ -52,9 +53,11 @@ class Broker:
         outbox = self.notifier.stage(change) if self.notifier is not None else []
         try:
             result = await perform(outbox)
-        except BaseException:
+        except BaseException as exc:
             if self.notifier is not None:
-                self.notifier.unstage(outbox)
+                # A lost connection (503) or a cancelled request leaves the write's fate unknown.
+                uncertain = isinstance(exc, StoreUnavailable | asyncio.CancelledError)
+                self.notifier.unstage(outbox, uncertain=uncertain)
             raise
         if self.notifier is not None:
             self.notifier.submit(outbox)

@@ -93,6 +93,7 @@ class Notifier:
         self._next_due: dict[Key, datetime] = {}
         self._lanes: dict[Key, _Lane] = {}
         self._delivered: list[str] = []
+        self._uncertain: list[Outgoing] = []  # staged for writes of unknown outcome
         self._group: asyncio.TaskGroup | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -180,8 +181,12 @@ class Notifier:
             return now < failed_at + timedelta(milliseconds=cooldown)
         return False
 
-    def unstage(self, outbox: Sequence[Outgoing]) -> None:
-        """The write failed: its notifications never happened, so throttling forgets them."""
+    def unstage(self, outbox: Sequence[Outgoing], *, uncertain: bool = False) -> None:
+        """The write failed: its notifications never happened, so throttling forgets them.
+        ``uncertain``: the write may have been applied all the same (the database went away after
+        it was sent); the outbox is then searched for them soon, and what is found is delivered."""
+        if uncertain:
+            self._uncertain.extend(outbox)
         for outgoing in reversed(outbox):
             staged = self._staged.pop(outgoing.key, None)
             if staged is None:
@@ -375,6 +380,8 @@ class Notifier:
         while True:
             try:
                 await self.tick()
+                if self._uncertain:
+                    await self._settle_uncertain()
                 if self._delivered:
                     await self.store.remove_outgoing(self._take_delivered())
                 if loop.time() - last_stats >= STATS_INTERVAL_S:
@@ -385,6 +392,24 @@ class Notifier:
             except Exception:
                 log.exception("the notification loop failed; retrying")
             await asyncio.sleep(min(TICK_INTERVAL_S, FLUSH_INTERVAL_S))
+
+    async def _settle_uncertain(self) -> None:
+        """Deliver the notifications of uncertain writes that did reach the outbox (the write was
+        applied); forget the others (it was not)."""
+        wanted = {o.key for o in self._uncertain}
+        found: list[Outgoing] = []
+        offset = 0
+        while wanted:
+            page = await self.store.outgoing(RECOVER_BATCH, offset)
+            found.extend(o for o in page if o.key in wanted)
+            wanted -= {o.key for o in page}
+            offset += len(page)
+            if len(page) < RECOVER_BATCH:
+                break
+        self._uncertain.clear()
+        if found:
+            log.warning("%d notifications of writes with an unknown outcome were stored after all", len(found))
+            self.submit(found)
 
     def _take_delivered(self) -> list[str]:
         done, self._delivered = self._delivered, []

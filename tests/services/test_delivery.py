@@ -241,6 +241,22 @@ async def test_notifications_leave_in_the_order_their_writes_were_staged(
     assert ids_in(receiver.bodies()) == ["urn:ngsi-ld:Shop:1", "urn:ngsi-ld:Shop:3"]
 
 
+async def test_notifications_of_a_write_with_unknown_outcome_are_sent_if_it_was_applied(
+    notifier: Notifier, receiver: Receiver
+) -> None:
+    """A write reported as failed though it was applied (the database went away after the commit):
+    its notifications are found in the outbox and delivered; those of a write that was not are not."""
+    await subscribe(notifier)
+    applied, lost = notifier.stage(created(shop(1))), notifier.stage(created(shop(2)))
+    await notifier.store.create("", shop(1), applied)
+    notifier.unstage(lost, uncertain=True)
+    notifier.unstage(applied, uncertain=True)
+    async with running(notifier):
+        await asyncio.sleep(0.3)  # a few housekeeping rounds
+        await settle(notifier)
+    assert ids_in(receiver.bodies()) == ["urn:ngsi-ld:Shop:1"]
+
+
 async def test_failed_attempts_are_retried_until_delivered_in_order(notifier: Notifier, receiver: Receiver) -> None:
     """A receiver failing the first attempts still gets every notification, once each and in order;
     every attempt counts in timesSent, failures in timesFailed."""
