@@ -19,6 +19,7 @@ from ngsild.services import admission, context_store, subscriptions
 from ngsild.services.broker import Broker, ChangeListener
 from ngsild.services.channels import Channels
 from ngsild.services.delivery import Notifier, RetryPolicy
+from ngsild.services.http1 import Http1Transport
 from ngsild.settings import Settings
 from ngsild.store.factory import open_store
 
@@ -46,9 +47,12 @@ def create_app(
         )
         contexts = ContextResolver(client, settings.egress, the_clock, limits)
         checks = await admission.load(settings.datamodels, settings.validation, settings.validation_types, contexts)
-        # Notifications get their own connection pool, without a limit: receivers that hang hold
-        # connections, and they must not starve other receivers or the @context fetches.
-        notify = http or httpx.AsyncClient(trust_env=False, limits=httpx.Limits(max_connections=None))
+        # Notifications get their own connections, without a limit: receivers that hang hold
+        # connections, and they must not starve other receivers or the @context fetches. Plain
+        # http:// goes through the lean transport (see services/http1.py for why).
+        notify = http or httpx.AsyncClient(
+            trust_env=False, limits=httpx.Limits(max_connections=None), mounts={"http://": Http1Transport()}
+        )
         channels = Channels(notify, settings.egress)
         retry = RetryPolicy(
             settings.notification_retry_first_s, settings.notification_retry_max_s, settings.notification_retry_for_s

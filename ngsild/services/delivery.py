@@ -147,13 +147,17 @@ class Notifier:
         stamp = format_datetime(now)
         changed = changed_now()
         out = []
+        told: dict[tuple[bytes, int], Doc] = {}  # fan-out: subscriptions that render alike share one rendering
         for sub in candidates:
             if sub.periodic or subscription.status(sub.doc, now) != "active" or self._holding(sub, now):
                 continue
             if not sub.fires(change, changed):
                 continue
             tm = sub.tm or self.core
-            entity = notifications.notified_entity(sub, change, changed, tm, stamp)
+            shape = (sub.render_key, id(tm))
+            entity = told.get(shape)
+            if entity is None:
+                entity = told[shape] = notifications.notified_entity(sub, change, changed, tm, stamp)
             doc = change.after if change.after is not None else change.before
             assert doc is not None
             outgoing = notifications.notification(sub, [doc], [entity], stamp)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
+import orjson
+
 from ngsild import subscription
 from ngsild.jsonld import TermMap
 from ngsild.model import Change, Doc
@@ -74,6 +76,7 @@ class Compiled:
     triggers: frozenset[str]
     index_types: frozenset[str] | None  # the types any matching entity has one of; None: any type
     index_ids: frozenset[str] | None  # the ids any matching entity has one of; None: any id
+    render_key: bytes  # subscriptions with equal keys (and term maps) tell a change the same way
     tm: TermMap | None = None  # notifications are compacted with it (None until resolved)
 
     @property
@@ -150,7 +153,12 @@ def compile_subscription(tenant: str, doc: Doc, core: TermMap) -> Compiled:
         triggers.update(_EXPANDED_ENTITY_UPDATED)
     watched = frozenset(doc["watchedAttributes"]) if "watchedAttributes" in doc else None
     index_types, index_ids = _index_keys(selectors)
-    return Compiled(tenant, doc["id"], doc, query, watched, frozenset(triggers), index_types, index_ids)
+    shape = {k: v for k, v in doc["notification"].items() if k != "endpoint"}
+    render_key = orjson.dumps(
+        [shape, doc.get("lang"), doc.get("datasetId"), sorted(watched or ()), "entityDeleted" in triggers],
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return Compiled(tenant, doc["id"], doc, query, watched, frozenset(triggers), index_types, index_ids, render_key)
 
 
 def _selector(stored: Doc) -> EntitySelector:

@@ -1,0 +1,156 @@
+"""A lean HTTP/1.1 transport for httpx, mounted for ``http://`` notification endpoints.
+
+Why: httpx's default transport (httpcore) costs 1.4-2.5 ms of CPU per small POST on this stack, more
+than the write that caused the notification, and its pool scans every connection on each request,
+so a hundred busy lanes slow each other down. Notifications are many small POSTs to few hosts: this
+transport keeps idle keep-alive connections per host in a stack (no scan), writes the request in
+one piece and reads the answer with asyncio streams, about 0.3 ms per request. ``https://`` stays
+on httpx's own transport (TLS, certificates and proxies are its business).
+
+What it speaks: request bodies of known length; answers delimited by Content-Length, chunked, or the
+end of the connection; keep-alive unless either side says ``Connection: close`` or the answer is
+HTTP/1.0. A request on a reused connection that the server had closed meanwhile is sent again once
+on a new connection, as httpcore does (the receiver never saw it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Final
+
+import httpx
+
+MAX_HEAD_BYTES: Final = 64 * 1024  # status line and headers of an answer
+MAX_BODY_BYTES: Final = 1024 * 1024  # an answer's body is read (to reuse the connection), not kept beyond this
+MAX_IDLE_PER_HOST: Final = 64
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+class _Closed(Exception):
+    """The server closed the connection before answering."""
+
+
+class Http1Transport(httpx.AsyncBaseTransport):
+    def __init__(self) -> None:
+        self._idle: defaultdict[tuple[str, int], list[Connection]] = defaultdict(list)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeouts = request.extensions.get("timeout", {})
+        limit = max((t for t in timeouts.values() if t is not None), default=None)
+        try:
+            async with asyncio.timeout(limit):
+                return await self._exchange(request)
+        except TimeoutError:
+            raise httpx.ReadTimeout(f"no answer from {request.url} within {limit} s", request=request) from None
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, _Closed) as exc:
+            raise httpx.ConnectError(f"{type(exc).__name__}: {exc}", request=request) from None
+
+    async def _exchange(self, request: httpx.Request) -> httpx.Response:
+        key = (request.url.host, request.url.port or 80)
+        message = _message(request)
+        idle = self._idle[key]
+        while idle:  # a reused connection may have been closed by the server while it was idle
+            connection = idle.pop()
+            try:
+                return await self._send(key, connection, message, request)
+            except (_Closed, ConnectionError):
+                _close(connection)
+        reader, writer = await asyncio.open_connection(key[0], key[1], limit=MAX_HEAD_BYTES)
+        return await self._send(key, (reader, writer), message, request)
+
+    async def _send(
+        self, key: tuple[str, int], connection: Connection, message: bytes, request: httpx.Request
+    ) -> httpx.Response:
+        reader, writer = connection
+        try:
+            writer.write(message)
+            await writer.drain()
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError as exc:
+                if not exc.partial:
+                    raise _Closed("the server closed the connection") from None
+                raise
+            status, headers, version = _head(head)
+            body, reusable = await _body(reader, status, headers, request.method)
+        except BaseException:  # a timeout or a broken answer: this connection is done
+            _close(connection)
+            raise
+        keep = reusable and version == b"HTTP/1.1" and b"close" not in headers.get(b"connection", b"").lower()
+        if keep and len(self._idle[key]) < MAX_IDLE_PER_HOST:
+            self._idle[key].append(connection)
+        else:
+            _close(connection)
+        return httpx.Response(status, headers=[(k, v) for k, v in headers.items()], content=body)
+
+    async def aclose(self) -> None:
+        for connections in self._idle.values():
+            for connection in connections:
+                _close(connection)
+        self._idle.clear()
+
+
+def _message(request: httpx.Request) -> bytes:
+    """The whole request as bytes: request line, Host, the headers, Content-Length, the body."""
+    body = request.content  # notifications are built in memory: the length is known
+    target = request.url.raw_path
+    lines = [request.method.encode() + b" " + target + b" HTTP/1.1"]
+    for name, value in request.headers.raw:
+        if name.lower() not in (b"content-length", b"transfer-encoding"):
+            lines.append(name + b": " + value)
+    lines.append(b"Content-Length: " + str(len(body)).encode())
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+def _head(head: bytes) -> tuple[int, dict[bytes, bytes], bytes]:
+    status_line, *lines = head[:-4].split(b"\r\n")
+    version, _, rest = status_line.partition(b" ")
+    code = rest[:3]
+    if not version.startswith(b"HTTP/1.") or not code.isdigit():
+        raise ValueError(f"not an HTTP/1.x answer: {status_line[:80]!r}")
+    headers: dict[bytes, bytes] = {}
+    for line in lines:
+        name, colon, value = line.partition(b":")
+        if not colon:
+            raise ValueError(f"malformed header line {line[:80]!r}")
+        headers[name.strip().lower()] = value.strip()
+    return int(code), headers, version
+
+
+async def _body(
+    reader: asyncio.StreamReader, status: int, headers: dict[bytes, bytes], method: str
+) -> tuple[bytes, bool]:
+    """The answer's body, and whether the connection can carry another request after it."""
+    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+        return b"", True
+    if b"chunked" in headers.get(b"transfer-encoding", b"").lower():
+        return await _chunked(reader), True
+    if b"content-length" in headers:
+        length = int(headers[b"content-length"])
+        if length > MAX_BODY_BYTES:
+            raise ValueError(f"the answer's body is {length} bytes; at most {MAX_BODY_BYTES} are read")
+        return await reader.readexactly(length), True
+    return await reader.read(MAX_BODY_BYTES), False  # delimited by the end of the connection
+
+
+async def _chunked(reader: asyncio.StreamReader) -> bytes:
+    parts: list[bytes] = []
+    total = 0
+    while True:
+        size_line = await reader.readuntil(b"\r\n")
+        size = int(size_line.split(b";", 1)[0].strip(), 16)
+        if size == 0:
+            trailer = await reader.readuntil(b"\r\n")
+            while trailer != b"\r\n":  # trailer fields, not needed
+                trailer = await reader.readuntil(b"\r\n")
+            return b"".join(parts)
+        total += size
+        if total > MAX_BODY_BYTES:
+            raise ValueError(f"the answer's body exceeds {MAX_BODY_BYTES} bytes")
+        parts.append(await reader.readexactly(size))
+        await reader.readexactly(2)
+
+
+def _close(connection: Connection) -> None:
+    connection[1].close()

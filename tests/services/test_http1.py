@@ -1,0 +1,150 @@
+"""The lean HTTP/1.1 transport against real loopback servers: what it sends, every way an answer can
+be delimited, keep-alive and when not to, a connection the server closed while idle, timeouts and
+refused connections."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from mongo_standin import free_port
+from ngsild.services.http1 import Http1Transport
+
+
+@dataclass
+class Server:
+    """Answers each request with ``answer`` (raw bytes); records requests and connections."""
+
+    answer: bytes = b"HTTP/1.1 204 No Content\r\n\r\n"
+    close_after_answer: bool = False
+    delay_s: float = 0.0
+    requests: list[bytes] = field(default_factory=list)
+    connections: int = 0
+    writers: list[asyncio.StreamWriter] = field(default_factory=list)
+    port: int = 0
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self.writers.append(writer)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.split(b"\r\n")
+                length = next((int(x.split(b":")[1]) for x in lines if x.lower().startswith(b"content-length")), 0)
+                self.requests.append(head + await reader.readexactly(length))
+                await asyncio.sleep(self.delay_s)
+                writer.write(self.answer)
+                await writer.drain()
+                if self.close_after_answer:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return
+        finally:
+            writer.close()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Server]:
+    srv = Server()
+    listener = await asyncio.start_server(srv.handle, "127.0.0.1", 0)
+    srv.port = listener.sockets[0].getsockname()[1]
+    async with listener:
+        yield srv
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(mounts={"http://": Http1Transport()}) as c:
+        yield c
+
+
+async def test_the_request_carries_host_headers_length_and_body(client: httpx.AsyncClient, server: Server) -> None:
+    """One POST: request line with the query, Host, the caller's headers, Content-Length, the body."""
+    response = await client.post(
+        f"http://127.0.0.1:{server.port}/notify?x=1", content=b'{"a":1}', headers={"X-Api-Key": "k"}
+    )
+    assert response.status_code == 204
+    [raw] = server.requests
+    head, body = raw.split(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    assert lines[0] == b"POST /notify?x=1 HTTP/1.1"
+    assert f"host: 127.0.0.1:{server.port}".encode() in [line.lower() for line in lines]
+    assert b"x-api-key: k" in [line.lower() for line in lines]
+    assert b"content-length: 7" in [line.lower() for line in lines]
+    assert body == b'{"a":1}'
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "body", "reused"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 200, b"hello", True),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2;x=y\r\nlo\r\n0\r\nT: 1\r\n\r\n",
+            200,
+            b"hello",
+            True,
+        ),
+        (b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 500, b"", False),
+        (b"HTTP/1.1 201 Created\r\n\r\n", 201, b"", False),  # no length: delimited by the close
+    ],
+    ids=["content-length", "chunked", "connection close", "until close"],
+)
+async def test_answers_are_read_whole_and_connections_kept_when_they_may_be(
+    client: httpx.AsyncClient, server: Server, answer: bytes, status: int, body: bytes, reused: bool
+) -> None:
+    """Every delimiting is understood; a connection carries the next request only if nothing said close."""
+    server.answer = answer
+    server.close_after_answer = not reused
+    for _ in range(3):
+        response = await client.post(f"http://127.0.0.1:{server.port}/n", content=b"{}")
+        assert (response.status_code, response.content) == (status, body)
+    assert server.connections == (1 if reused else 3)
+
+
+async def test_a_connection_the_server_closed_while_idle_is_replaced(client: httpx.AsyncClient, server: Server) -> None:
+    """The server drops the idle keep-alive connection: the next request goes out on a new one, once."""
+    await client.post(f"http://127.0.0.1:{server.port}/n", content=b"{}")
+    for writer in server.writers:
+        writer.close()
+    await asyncio.sleep(0.05)
+    response = await client.post(f"http://127.0.0.1:{server.port}/n", content=b"{}")
+    assert response.status_code == 204
+    assert (server.connections, len(server.requests)) == (2, 2)
+
+
+async def test_a_slow_answer_is_a_timeout(client: httpx.AsyncClient, server: Server) -> None:
+    """No answer within the timeout: httpx.ReadTimeout, and the connection is not reused."""
+    server.delay_s = 1.0
+    with pytest.raises(httpx.ReadTimeout):
+        await client.post(f"http://127.0.0.1:{server.port}/n", content=b"{}", timeout=0.1)
+    server.delay_s = 0.0
+    assert (await client.post(f"http://127.0.0.1:{server.port}/n", content=b"{}")).status_code == 204
+    assert server.connections == 2
+
+
+async def test_nobody_listening_is_a_connect_error(client: httpx.AsyncClient) -> None:
+    """A refused connection is httpx.ConnectError (a failed attempt, retried by delivery)."""
+    with pytest.raises(httpx.ConnectError):
+        await client.post(f"http://127.0.0.1:{free_port()}/n", content=b"{}")
+
+
+async def test_an_answer_that_is_not_http_is_an_error(client: httpx.AsyncClient, server: Server) -> None:
+    """Something else listening on the port is an error, not a success."""
+    server.answer = b"SSH-2.0-OpenSSH\r\n\r\n"
+    with pytest.raises(httpx.ConnectError, match="not an HTTP"):
+        await client.post(f"http://127.0.0.1:{server.port}/n", content=b"{}")
+
+
+async def test_concurrent_requests_use_separate_connections_then_share_them(
+    client: httpx.AsyncClient, server: Server
+) -> None:
+    """Requests in flight at once each get a connection; afterwards the idle ones are reused."""
+    server.delay_s = 0.05
+    await asyncio.gather(*(client.post(f"http://127.0.0.1:{server.port}/n", content=b"{}") for _ in range(4)))
+    assert server.connections == 4
+    await asyncio.gather(*(client.post(f"http://127.0.0.1:{server.port}/n", content=b"{}") for _ in range(4)))
+    assert server.connections == 4
