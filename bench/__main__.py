@@ -1,5 +1,5 @@
-"""python -m bench [--smoke | --queries-smoke] [--scenarios B0,...,B8,SDM] [--dataset N[,N...]] [--store sqlite|mongodb]
-[--out FILE]"""
+"""python -m bench [--smoke | --queries-smoke] [--scenarios B0,...,B8,SDM,B9] [--dataset N[,N...]]
+[--store sqlite|mongodb] [--notify-seconds S] [--out FILE]"""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ def parse(argv: list[str]) -> runner.Options:
     )
     parser.add_argument("--pairs", type=int, help="burst pairs per measurement (default 10, smoke 4)")
     parser.add_argument("--burst", type=int, help="seconds per burst (default 2, smoke 1)")
+    parser.add_argument("--notify-seconds", type=int, help="B9: seconds of updates per rate (default 10)")
     parser.add_argument("--out", type=Path, help="JSON lines file (default bench/results/<sha>.jsonl)")
     parser.add_argument("--no-link", action="store_true", help="send no Link header (default: core context)")
     parser.add_argument(
@@ -47,7 +48,7 @@ def parse(argv: list[str]) -> runner.Options:
     unknown = sorted(set(scenarios) - set(runner.SCENARIOS))
     if unknown:
         parser.error(f"unknown scenarios {unknown}; known: {', '.join(runner.SCENARIOS)}")
-    changes = {"pairs": args.pairs, "burst_s": args.burst}
+    changes = {"pairs": args.pairs, "burst_s": args.burst, "notify_s": args.notify_seconds}
     profile = dataclasses.replace(profile, **{k: v for k, v in changes.items() if v is not None})
     if args.dataset is not None:
         try:
@@ -59,6 +60,8 @@ def parse(argv: list[str]) -> runner.Options:
         profile = dataclasses.replace(profile, dataset=sizes[-1], query_datasets=sizes)
     if min(profile.query_datasets) < 1 or profile.dataset < 1 or profile.pairs < 1 or profile.burst_s < 1:
         parser.error("--dataset, --pairs and --burst must be positive")
+    if profile.notify_s < 1:
+        parser.error("--notify-seconds must be positive")
     suffix = "" if profile.name == "full" else f"-{profile.name}"
     if args.store == "mongodb" and profile.name != "mongodb":
         suffix += "-mongodb"

@@ -135,6 +135,47 @@ def samples_table(records: list[dict[str, Any]]) -> str:
     return _table(header, rows)
 
 
+def notifications_table(records: list[dict[str, Any]]) -> str:
+    """B9: one row per variant and rate; ``x a`` is PATCH/s against variant a at that rate (and, in
+    parentheses, a's broker CPU per PATCH over this one's)."""
+    header = ["B9 variant", "rate/s", "PATCH/s", "x a (CPU)", "PATCH p50/p99 ms", "notif/s", "e2e p50/p95/p99 ms"]
+    header += ["received/expected", "lost", "backlog end/+1s", "drain s", "CPU us/PATCH", "RSS MB", "errors", "noise %"]
+    rows = []
+    for r in records:
+        if r.get("kind") != "notify":
+            continue
+        ratio = f"{_fmt(r['ratio'])} ({_fmt(r.get('cpu_ratio'))})" if r.get("ratio") is not None else "-"
+        rows.append(
+            [
+                f"{r['variant']} {r['name']}",
+                str(r["rate"]),
+                _fmt(r["rps"], 0),
+                ratio,
+                f"{_fmt(r['p50_ms'])}/{_fmt(r['p99_ms'])}",
+                _fmt(r["notif_per_s"], 0),
+                f"{_fmt(r['e2e_p50_ms'])}/{_fmt(r['e2e_p95_ms'])}/{_fmt(r['e2e_p99_ms'])}",
+                f"{r['received']}/{r['notifications_expected']}",
+                str(r["lost"]),
+                f"{r['backlog_end']}/{r['backlog_1s']}",
+                _fmt(r["drain_s"]),
+                _fmt(r["cpu_us_per_req"], 0),
+                _fmt(r["rss_mb"], 0),
+                str(r["errors"]),
+                f"{(r['cpu0_other_pct'] or 0) + (r['cpu0_steal_pct'] or 0):.0f}",
+            ]
+        )
+    lines = [_table(header, rows)]
+    for r in records:
+        if r.get("kind") == "notify_paired":
+            lines.append(
+                f"B9 paired a / b, {r['pairs']} pairs of {r['burst_s']} s at {r['rate']}/s: broker CPU per PATCH"
+                f" a {_fmt(r['a_cpu_us_per_req'], 0)} us, b {_fmt(r['b_cpu_us_per_req'], 0)} us, a / b"
+                f" {_fmt(r['ratio'])} [{_fmt(r['ratio_iqr'][0])}-{_fmt(r['ratio_iqr'][1])}], lost {r['lost']},"
+                f" errors {r['errors']}"
+            )
+    return "\n".join(lines)
+
+
 def noise_pct(record: dict[str, Any]) -> float:
     """Share of the servers' CPU that others (and steal) took during the bursts, over both sides."""
     sides = (record, record["baseline"])

@@ -19,7 +19,7 @@ from typing import IO, Any
 import httpx
 import orjson
 
-from bench import entity, models, procs, queries, report
+from bench import entity, models, notifications, procs, queries, report
 from bench.wrk import Burst, ensure_wrk, run_burst, run_until_marked
 from mongo_standin import mongo_uri, with_database
 
@@ -29,7 +29,7 @@ READY_PATH = ENTITIES + "?type=Entity&limit=1"
 UVICORN_FLAGS = ["--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"]
 EGRESS_ALLOW = "127.0.0.0/8,::1,localhost"
 LOADER_CONNECTIONS = 32
-SCENARIOS = ("B0", "B1", "B2", "B5", "B6", "B7", "B8", "SDM")
+SCENARIOS = ("B0", "B1", "B2", "B5", "B6", "B7", "B8", "SDM", "B9")
 QUERY_SCENARIOS = ("B5", "B6", "B7")
 NOISY_PCT = 20
 BATCH_SIZE = 100
@@ -47,6 +47,7 @@ class Profile:
     budget_s: int
     scenarios: tuple[str, ...]  # run when --scenarios is not given
     query_datasets: tuple[int, ...]  # B5-B7: one broker and one load per size
+    notify_s: int = 10  # B9: seconds of open-loop updates per rate
 
 
 SMOKE = Profile(
@@ -58,7 +59,7 @@ QUERIES_SMOKE = Profile(
     scenarios=QUERY_SCENARIOS, query_datasets=(1_000, 10_000),
 )  # fmt: skip
 FULL = Profile(
-    "full", dataset=100_000, pairs=10, burst_s=2, warmup_s=1, budget_s=3600,
+    "full", dataset=100_000, pairs=10, burst_s=2, warmup_s=1, budget_s=4200,
     scenarios=SCENARIOS, query_datasets=(1_000, 10_000, 100_000),
 )  # fmt: skip
 
@@ -530,6 +531,8 @@ class Harness:
             self.guarded("B8", self.scenario_b8)
         if "SDM" in self.options.scenarios:
             self.guarded("SDM", self.scenario_sdm)
+        if "B9" in self.options.scenarios:
+            self.guarded("B9", lambda: notifications.scenario_b9(self, self.profile.notify_s))
 
     def guarded(self, what: str, block: Callable[[], None]) -> None:
         """Run a block of scenarios; a failure ends that block with a note, not the whole run."""
@@ -591,6 +594,7 @@ def meta_record(options: Options) -> dict[str, Any]:
         "query_datasets": list(options.profile.query_datasets),
         "pairs": options.profile.pairs,
         "burst_s": options.profile.burst_s,
+        "notify_s": options.profile.notify_s,
         "link_header": "core" if options.link else "none",
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
@@ -608,7 +612,10 @@ def print_summary(harness: Harness, checks: list[report.Check]) -> None:
         f" wrk on CPU {procs.LOAD_CPU} (one core of a 2-vCPU machine)"
     )
     print()
-    print(report.results_table(harness.records))
+    if any(r.get("kind") == "result" for r in harness.records):
+        print(report.results_table(harness.records))
+    if any(r.get("kind") == "notify" for r in harness.records):
+        print(report.notifications_table(harness.records))
     for record in harness.records:
         if record.get("kind") == "load":
             print(
@@ -647,7 +654,8 @@ def find(harness: Harness, scenario: str, name: str, dataset: Any, connections: 
 def build_checks(harness: Harness) -> list[report.Check]:
     if not {"B0", "B1", "B2"} & set(harness.options.scenarios):
         # a B5-B8 run: no n/a rows for B0-B2
-        return [*common_checks(harness), *query_checks(harness), *batch_checks(harness), *sdm_checks(harness)]
+        return [*common_checks(harness), *query_checks(harness), *batch_checks(harness), *sdm_checks(harness),
+                *notify_checks(harness)]  # fmt: skip
     n = harness.profile.dataset
     checks: list[report.Check] = []
 
@@ -680,7 +688,13 @@ def build_checks(harness: Harness) -> list[report.Check]:
     checks.extend(query_checks(harness))
     checks.extend(batch_checks(harness))
     checks.extend(sdm_checks(harness))
+    checks.extend(notify_checks(harness))
     return checks
+
+
+def notify_checks(harness: Harness) -> list[report.Check]:
+    """B9: notification latency, losses, fan-out, the cost of other subscriptions, isolation."""
+    return notifications.checks(harness.records) if "B9" in harness.options.scenarios else []
 
 
 def sdm_checks(harness: Harness) -> list[report.Check]:
