@@ -49,11 +49,11 @@ def create_app(
         checks = await admission.load(settings.datamodels, settings.validation, settings.validation_types, contexts)
         # Notifications get their own connections, without a limit: receivers that hang hold
         # connections, and they must not starve other receivers or the @context fetches. Plain
-        # http:// goes through the lean transport (see services/http1.py for why).
-        notify = http or httpx.AsyncClient(
-            trust_env=False, limits=httpx.Limits(max_connections=None), mounts={"http://": Http1Transport()}
-        )
-        channels = Channels(notify, settings.egress)
+        # http:// goes to the lean transport directly (see services/http1.py for why); an injected
+        # client (tests) gets every request.
+        direct = None if http is not None else Http1Transport()
+        notify = http or httpx.AsyncClient(trust_env=False, limits=httpx.Limits(max_connections=None))
+        channels = Channels(notify, settings.egress, direct)
         retry = RetryPolicy(
             settings.notification_retry_first_s, settings.notification_retry_max_s, settings.notification_retry_for_s
         )
@@ -76,6 +76,8 @@ def create_app(
                 if http is None:
                     await client.aclose()
                     await notify.aclose()
+                if direct is not None:
+                    await direct.aclose()
 
     return BrokerApp(lifespan, Dispatcher(ROUTES, EXTENSIONS))
 

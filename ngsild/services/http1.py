@@ -1,11 +1,11 @@
-"""A lean HTTP/1.1 transport for httpx, mounted for ``http://`` notification endpoints.
+"""A lean HTTP/1.1 transport (an httpx transport) for ``http://`` notification endpoints.
 
 Why: httpx's default transport (httpcore) costs 1.4-2.5 ms of CPU per small POST on this stack, more
 than the write that caused the notification, and its pool scans every connection on each request,
 so a hundred busy lanes slow each other down. Notifications are many small POSTs to few hosts: this
 transport keeps idle keep-alive connections per host in a stack (no scan), writes the request in
 one piece and reads the answer with asyncio streams, about 0.3 ms per request. ``https://`` stays
-on httpx's own transport (TLS, certificates and proxies are its business).
+with httpx's client and transport (TLS, certificates and proxies are their business).
 
 What it speaks: request bodies of known length; answers delimited by Content-Length, chunked, or the
 end of the connection; keep-alive unless either side says ``Connection: close`` or the answer is

@@ -12,7 +12,10 @@ import httpx
 import pytest
 
 from mongo_standin import free_port
+from ngsild.egress import EgressPolicy
+from ngsild.services.channels import Channels, DeliveryFailed
 from ngsild.services.http1 import Http1Transport
+from ngsild.store.port import Outgoing
 
 
 @dataclass
@@ -148,3 +151,41 @@ async def test_concurrent_requests_use_separate_connections_then_share_them(
     assert server.connections == 4
     await asyncio.gather(*(client.post(f"http://127.0.0.1:{server.port}/n", content=b"{}") for _ in range(4)))
     assert server.connections == 4
+
+
+def sub_doc(port: int, timeout_ms: int | None = None) -> dict[str, object]:
+    endpoint: dict[str, object] = {"uri": f"http://127.0.0.1:{port}/notify", "accept": "application/json"}
+    if timeout_ms is not None:
+        endpoint["timeout"] = timeout_ms
+    return {"context": "https://example.org/ctx.jsonld", "notification": {"endpoint": endpoint}}
+
+
+@pytest.mark.parametrize(
+    ("answer", "delay_s", "failure"),
+    [
+        (b"HTTP/1.1 204 No Content\r\n\r\n", 0.0, None),
+        (b"HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n", 0.0, "answered 503"),
+        (b"HTTP/1.1 204 No Content\r\n\r\n", 1.0, "did not answer within 0.1 s"),
+    ],
+    ids=["2xx", "503", "timeout"],
+)
+async def test_channels_send_http_notifications_through_the_transport_directly(
+    server: Server, answer: bytes, delay_s: float, failure: str | None
+) -> None:
+    """With a direct transport, a notification goes out with its headers, and a non-2xx answer or a
+    timeout (endpoint.timeout, in ms) is a failed attempt, as through the client."""
+    server.answer, server.delay_s = answer, delay_s
+    transport = Http1Transport()
+    channels = Channels(httpx.AsyncClient(), EgressPolicy.parse("127.0.0.0/8"), transport)
+    outgoing = Outgoing("urn:n:1", "t1", "urn:s:1", {"id": "urn:n:1"})
+    try:
+        if failure is None:
+            await channels.send(sub_doc(server.port), outgoing)
+        else:
+            with pytest.raises(DeliveryFailed, match=failure):
+                await channels.send(sub_doc(server.port, 100), outgoing)
+    finally:
+        await transport.aclose()
+    [raw] = server.requests
+    assert b"ngsild-tenant: t1" in raw.lower() and b"link: <https://example.org/ctx.jsonld>" in raw.lower()
+    assert raw.endswith(b'{"id":"urn:n:1"}')
