@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -32,6 +34,17 @@ USER_CONTEXT = {
 }
 
 SYS_ATTRS = ("createdAt", "modifiedAt")
+
+# limit/offset values every paged listing refuses with 400 (negative, not integers, limit=0 without count)
+BAD_PAGING = [
+    {"limit": "-1"},
+    {"limit": "abc"},
+    {"limit": "2.5"},
+    {"limit": "0"},
+    {"offset": "-1"},
+    {"offset": "x"},
+    {"offset": "1.5"},
+]
 
 
 def new_id(type_name: str = "Thing") -> str:
@@ -242,3 +255,19 @@ def result_ids(resp: httpx.Response) -> set[str]:
 def by_id(resp: httpx.Response) -> dict[str, dict[str, Any]]:
     """The entities of a query response keyed by id."""
     return {e["id"]: e for e in body_list(resp)}
+
+
+T = TypeVar("T")
+
+
+def eventually(fetch: Callable[[], T], done: Callable[[T], bool], what: str, timeout: float = 10.0) -> T:
+    """``fetch()`` again every 50 ms until ``done`` holds for its result; fail after ``timeout`` s
+    saying ``what`` never happened and what was seen last."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = fetch()
+        if done(got):
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never saw {what} within {timeout}s; last: {got}")
+        time.sleep(0.05)

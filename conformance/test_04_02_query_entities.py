@@ -9,7 +9,19 @@ from urllib.parse import urljoin
 import httpx
 import pytest
 
-from conformance.helpers import assert_problem, body_list, by_id, create, geo, media_type, point, prop, rel, result_ids
+from conformance.helpers import (
+    BAD_PAGING,
+    assert_problem,
+    body_list,
+    by_id,
+    create,
+    geo,
+    media_type,
+    point,
+    prop,
+    rel,
+    result_ids,
+)
 
 LINK_RE = re.compile(r'<([^>]*)>\s*;\s*rel="?([^";,]+)"?')
 
@@ -363,15 +375,7 @@ def test_limit_above_maximum_is_too_many_results(client: httpx.Client, fleet: st
 
 @pytest.mark.parametrize(
     "params",
-    [
-        {"limit": "-1"},
-        {"limit": "abc"},
-        {"limit": "2.5"},
-        {"limit": "0"},
-        {"offset": "-1"},
-        {"offset": "x"},
-        {"offset": "1.5"},
-    ],
+    BAD_PAGING,
     ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()),
 )
 def test_bad_paging_values_are_bad_request(client: httpx.Client, params: dict[str, str]) -> None:

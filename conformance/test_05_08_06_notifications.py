@@ -28,6 +28,7 @@ from conformance.helpers import (
     LD_CONTEXT_REL,
     NULL,
     create,
+    eventually,
     geo,
     link_header,
     point,
@@ -158,14 +159,7 @@ def poll_sub(
     client: httpx.Client, sub: Sub, done: Callable[[dict[str, Any]], bool], what: str, timeout: float = 10.0
 ) -> dict[str, Any]:
     """GET the subscription until ``done(body)`` holds (or fail after ``timeout`` s)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        body = sub_state(client, sub)
-        if done(body):
-            return body
-        if time.monotonic() > deadline:
-            raise AssertionError(f"subscription never showed {what} within {timeout}s: {body}")
-        time.sleep(0.05)
+    return eventually(lambda: sub_state(client, sub), done, f"the subscription show {what}", timeout)
 
 
 # --------------------------------------------------------------------------------------------- §3.2 triggers

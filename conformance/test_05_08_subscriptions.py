@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from conformance.helpers import (
+    BAD_PAGING,
     CORE_CONTEXT_RE,
     DATETIME_RE,
     ERRORS,
@@ -830,15 +831,7 @@ def test_query_limit_above_maximum_is_too_many_results(client: httpx.Client, ten
 
 @pytest.mark.parametrize(
     "params",
-    [
-        {"limit": "-1"},
-        {"limit": "abc"},
-        {"limit": "2.5"},
-        {"limit": "0"},
-        {"offset": "-1"},
-        {"offset": "x"},
-        {"offset": "1.5"},
-    ],
+    BAD_PAGING,
     ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()),
 )
 def test_query_bad_paging_values_are_bad_request(client: httpx.Client, tenant: str, params: dict[str, str]) -> None:

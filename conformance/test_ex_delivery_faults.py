@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.helpers import DATETIME_RE, create, prop, send
+from conformance.helpers import DATETIME_RE, create, eventually, prop, send
 from conformance.receiver import Notification, Receiver
 
 SPEEDS = [1, 2, 3, 4, 5]
@@ -78,14 +78,7 @@ def poll_stats(
     client: httpx.Client, sub_id: str, done: Callable[[dict[str, Any]], bool], what: str, timeout: float = 10.0
 ) -> dict[str, Any]:
     """GET the subscription until ``done(notification params)`` holds (or fail after ``timeout`` s)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = stats(client, sub_id)
-        if done(got):
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"subscription never showed {what} within {timeout}s: {got}")
-        time.sleep(0.05)
+    return eventually(lambda: stats(client, sub_id), done, f"the subscription show {what}", timeout)
 
 
 def delivered(notes: list[Notification]) -> list[Notification]:
