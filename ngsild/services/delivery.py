@@ -41,7 +41,7 @@ FLUSH_INTERVAL_S = 0.05  # delivered notifications leave the outbox in batches t
 STATS_INTERVAL_S = 1.0  # statistics are written back this often
 TICK_INTERVAL_S = 0.1  # periodic subscriptions are checked this often
 RECOVER_BATCH = 10_000  # notifications read back from the outbox at once on start
-PERIODIC_LIMIT = 1000  # entities in one periodic notification
+PERIODIC_LIMIT = 1000  # entities in one periodic notification; more matches make several
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +91,7 @@ class Notifier:
         self.loader: Callable[[], Coroutine[Any, Any, None]] | None = None  # loads them (and replays the outbox)
         self._loading: asyncio.Task[None] | None = None
         self._next_due: dict[Key, datetime] = {}
+        self._periodic: set[Key] = set()  # the subscriptions tick() looks at
         self._lanes: dict[Key, _Lane] = {}
         self._delivered: list[str] = []
         self._uncertain: list[Outgoing] = []  # staged for writes of unknown outcome
@@ -117,6 +118,10 @@ class Notifier:
             self.stats[key] = dict(stats)
         if old is None or old.doc.get("timeInterval") != compiled.doc.get("timeInterval"):
             self._next_due.pop(key, None)  # a new period starts now
+        if compiled.periodic:
+            self._periodic.add(key)
+        else:
+            self._periodic.discard(key)
 
     def remove(self, tenant: str, sub_id: str) -> None:
         key = (tenant, sub_id)
@@ -124,6 +129,7 @@ class Notifier:
         self.stats.pop(key, None)
         self._last_fired.pop(key, None)
         self._next_due.pop(key, None)
+        self._periodic.discard(key)
         self._dirty.discard(key)
 
     # ---- from a change to the outbox --------------------------------------------------------------
@@ -310,23 +316,28 @@ class Notifier:
     async def tick(self) -> None:
         """Send every periodic notification that is due by the Clock (§5.8.6, timeInterval)."""
         now = self.clock.now()
-        for sub in [s for s in self.index.by_key.values() if s.periodic]:
-            key = (sub.tenant, sub.id)
+        for key in list(self._periodic):
+            sub = self.index.get(*key)
             due = self._next_due.get(key)
-            if due is not None and now < due:
+            if sub is None or (due is not None and now < due):
                 continue
             self._next_due[key] = now + timedelta(seconds=sub.doc["timeInterval"])
             if subscription.status(sub.doc, now) != "active":
                 continue
-            page = await self.store.find(sub.tenant, sub.query, offset=0, limit=PERIODIC_LIMIT, count=False)
-            if not page.docs:
-                continue
             tm = sub.tm or self.core
             opts = notifications.render_options(sub)
-            entities = [render.entity(doc, tm, opts) for doc in page.docs]
-            outgoing = notifications.notification(sub, page.docs, entities, format_datetime(now))
-            await self.store.add_outgoing([outgoing])
-            self.submit([outgoing])
+            offset = 0
+            while True:  # every matching entity, in notifications of at most PERIODIC_LIMIT
+                page = await self.store.find(sub.tenant, sub.query, offset=offset, limit=PERIODIC_LIMIT, count=False)
+                if not page.docs:
+                    break
+                entities = [render.entity(doc, tm, opts) for doc in page.docs]
+                outgoing = notifications.notification(sub, page.docs, entities, format_datetime(now))
+                await self.store.add_outgoing([outgoing])
+                self.submit([outgoing])
+                if len(page.docs) < PERIODIC_LIMIT:
+                    break
+                offset += PERIODIC_LIMIT
 
     # ---- running -------------------------------------------------------------------------------------
 

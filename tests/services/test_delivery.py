@@ -24,6 +24,7 @@ from ngsild.clock import FakeClock, format_datetime
 from ngsild.egress import EgressPolicy
 from ngsild.jsonld import CORE_TERM_MAP
 from ngsild.model import Change, Doc
+from ngsild.services import delivery
 from ngsild.services.channels import LD_CONTEXT_REL, Channels, DeliveryFailed, headers
 from ngsild.services.delivery import Notifier, RetryPolicy
 from ngsild.services.matching import Compiled, compile_subscription
@@ -551,6 +552,19 @@ async def test_periodic_notifications_are_delivered(notifier: Notifier, receiver
         await notifier.tick()
         await settle(notifier)
     assert ids_in(receiver.bodies())[:1] == ["urn:ngsi-ld:Shop:1"]
+
+
+async def test_tick_splits_many_matches_into_several_notifications(
+    notifier: Notifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past PERIODIC_LIMIT matches, every entity is still sent, in notifications of at most that many."""
+    monkeypatch.setattr(delivery, "PERIODIC_LIMIT", 2)
+    await store_entities(notifier, *(shop(n) for n in range(1, 6)))
+    await subscribe(notifier, timeInterval=60)
+    await notifier.tick()
+    sent = await notifier.store.outgoing(10)
+    assert [len(o.body["data"]) for o in sent] == [2, 2, 1]
+    assert ids_in([o.body for o in sent]) == [f"urn:ngsi-ld:Shop:{n}" for n in range(1, 6)]
 
 
 async def test_tick_sends_nothing_when_no_entity_matches(notifier: Notifier) -> None:
