@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -34,6 +34,7 @@ class Broker:
     listeners: list[ChangeListener] = field(default_factory=list)
     admission: Admission = field(default_factory=Admission)  # Smart Data Models validation at ingest
     notifier: Notifier | None = None  # subscriptions and notification delivery
+    _background: set[asyncio.Future[None]] = field(default_factory=set)
 
     @property
     def delivery(self) -> Notifier:
@@ -47,22 +48,44 @@ class Broker:
     async def write(self, change: Change, perform: Callable[[Sequence[Outgoing]], Awaitable[T]]) -> T:
         """Perform the store write of ``change`` together with the notifications it causes (the
         store keeps both or neither), then publish it."""
-        if self.notifier is not None and not self.notifier.loaded:
+        notifier = self.notifier
+        if notifier is None:
+            result = await perform([])
+            await self.publish(change)
+            return result
+        if not notifier.loaded:
             # Matching needs every subscription: a write before they are loaded could lose notifications.
-            await self.notifier.ensure_loaded()
-        outbox = self.notifier.stage(change) if self.notifier is not None else []
-        try:
+            await notifier.ensure_loaded()
+        outbox = notifier.stage(change)
+        if not outbox:
             result = await perform(outbox)
-        except BaseException as exc:
-            if self.notifier is not None:
-                # A lost connection (503) or a cancelled request leaves the write's fate unknown.
-                uncertain = isinstance(exc, StoreUnavailable | asyncio.CancelledError)
-                self.notifier.unstage(outbox, uncertain=uncertain)
+            await self.publish(change)
+            return result
+        # The write runs as a task of its own: a cancelled request does not cancel a write the store
+        # may commit all the same, and the notifications follow what the write really did.
+        writing = asyncio.ensure_future(perform(outbox))
+        try:
+            result = await asyncio.shield(writing)
+        except asyncio.CancelledError:
+            writing.add_done_callback(lambda done: self._settle(done, change, outbox))
             raise
-        if self.notifier is not None:
-            self.notifier.submit(outbox)
+        except BaseException as exc:
+            # A lost connection (503) leaves the write's fate unknown: the outbox is searched for it.
+            notifier.unstage(outbox, uncertain=isinstance(exc, StoreUnavailable))
+            raise
+        notifier.submit(outbox)
         await self.publish(change)
         return result
+
+    def _settle(self, writing: asyncio.Future[Any], change: Change, outbox: Sequence[Outgoing]) -> None:
+        """A write whose request was cancelled has ended: deliver or forget its notifications."""
+        assert self.notifier is not None
+        if writing.cancelled() or writing.exception() is not None:
+            self.notifier.unstage(outbox, uncertain=isinstance(writing.exception(), StoreUnavailable))
+            return
+        self.notifier.submit(outbox)
+        self._background.add(task := asyncio.ensure_future(self.publish(change)))
+        task.add_done_callback(self._background.discard)
 
     async def publish(self, change: Change) -> None:
         """Hand a Change to every consumer (temporal, metrics). The write is already durable, so a

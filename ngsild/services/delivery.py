@@ -41,6 +41,8 @@ FLUSH_INTERVAL_S = 0.05  # delivered notifications leave the outbox in batches t
 STATS_INTERVAL_S = 1.0  # statistics are written back this often
 TICK_INTERVAL_S = 0.1  # periodic subscriptions are checked this often
 RECOVER_BATCH = 10_000  # notifications read back from the outbox at once on start
+UNCERTAIN_FOR_S = 30.0  # how long the outbox is searched for the notifications of a write of unknown outcome
+UNCERTAIN_CHECK_S = 1.0  # how often
 PERIODIC_LIMIT = 1000  # entities in one periodic notification; more matches make several
 
 
@@ -94,7 +96,8 @@ class Notifier:
         self._periodic: set[Key] = set()  # the subscriptions tick() looks at
         self._lanes: dict[Key, _Lane] = {}
         self._delivered: list[str] = []
-        self._uncertain: list[Outgoing] = []  # staged for writes of unknown outcome
+        self._uncertain: list[tuple[Outgoing, float]] = []  # staged for writes of unknown outcome, looked for until
+        self._uncertain_checked = 0.0
         self._group: asyncio.TaskGroup | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -107,9 +110,12 @@ class Notifier:
             return
         assert self.loader is not None, "no loader was set"
         if self._loading is None or self._loading.done():
-            self._loading = asyncio.get_running_loop().create_task(self.loader())
+            self._loading = asyncio.get_running_loop().create_task(self._load(self.loader))
         await asyncio.shield(self._loading)
-        self.loaded = True
+
+    async def _load(self, loader: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        await loader()
+        self.loaded = True  # here, not in a caller: a load whose callers all went away still counts
 
     def put(self, compiled: Compiled, stats: Doc | None = None) -> None:
         key = (compiled.tenant, compiled.id)
@@ -150,9 +156,19 @@ class Notifier:
         if not candidates:
             return []
         now = self.clock.now()
-        stamp = format_datetime(now)
         changed = changed_now()
-        out = []
+        out: list[Outgoing] = []
+        try:
+            self._stage(change, changed, candidates, now, out)
+        except BaseException:
+            self.unstage(out)  # the places already taken would block their lanes for good
+            raise
+        return out
+
+    def _stage(
+        self, change: Change, changed: Diff, candidates: list[Compiled], now: datetime, out: list[Outgoing]
+    ) -> None:
+        stamp = format_datetime(now)
         told: dict[tuple[bytes, int], Doc] = {}  # fan-out: subscriptions that render alike share one rendering
         for sub in candidates:
             if sub.periodic or subscription.status(sub.doc, now) != "active" or self._holding(sub, now):
@@ -174,7 +190,6 @@ class Notifier:
             self._staged[outgoing.key] = (key, self._last_fired.get(key), now, slot)
             self._last_fired[key] = now
             out.append(outgoing)
-        return out
 
     def _holding(self, sub: Compiled, now: datetime) -> bool:
         """Throttling (§5.8.6: nothing within ``throttling`` s of the previous notification) and
@@ -196,7 +211,8 @@ class Notifier:
         ``uncertain``: the write may have been applied all the same (the database went away after
         it was sent); the outbox is then searched for them soon, and what is found is delivered."""
         if uncertain:
-            self._uncertain.extend(outbox)
+            until = asyncio.get_running_loop().time() + UNCERTAIN_FOR_S
+            self._uncertain.extend((o, until) for o in outbox)
         for outgoing in reversed(outbox):
             staged = self._staged.pop(outgoing.key, None)
             if staged is None:
@@ -232,8 +248,13 @@ class Notifier:
         if not lane.queue and not lane.running:
             self._forget(key, lane)
         elif not lane.running and lane.queue[0].ready and self._group is not None:
+            draining = self._drain(key, lane)
+            try:
+                self._group.create_task(draining)
+            except RuntimeError:  # the TaskGroup is shutting down: the lane waits for the next run
+                draining.close()
+                return
             lane.running = True
-            self._group.create_task(self._drain(key, lane))
 
     def _forget(self, key: Key, lane: _Lane) -> None:
         if self._lanes.get(key) is lane:
@@ -409,22 +430,32 @@ class Notifier:
             await asyncio.sleep(min(TICK_INTERVAL_S, FLUSH_INTERVAL_S))
 
     async def _settle_uncertain(self) -> None:
-        """Deliver the notifications of uncertain writes that did reach the outbox (the write was
-        applied); forget the others (it was not)."""
-        wanted = {o.key for o in self._uncertain}
-        found: list[Outgoing] = []
-        offset = 0
-        while wanted:
-            page = await self.store.outgoing(RECOVER_BATCH, offset)
-            found.extend(o for o in page if o.key in wanted)
-            wanted -= {o.key for o in page}
-            offset += len(page)
-            if len(page) < RECOVER_BATCH:
-                break
-        self._uncertain.clear()
+        """Deliver the notifications of uncertain writes once they show up in the outbox (the write
+        was applied, perhaps late); stop looking for one after UNCERTAIN_FOR_S (it was not)."""
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._uncertain_checked < UNCERTAIN_CHECK_S:
+            return
+        self._uncertain_checked = loop.time()
+        pending, self._uncertain = self._uncertain, []
+        try:
+            wanted = {o.key for o, _ in pending}
+            found: dict[str, Outgoing] = {}
+            offset = 0
+            while wanted:
+                page = await self.store.outgoing(RECOVER_BATCH, offset)
+                found.update((o.key, o) for o in page if o.key in wanted)
+                wanted -= {o.key for o in page}
+                offset += len(page)
+                if len(page) < RECOVER_BATCH:
+                    break
+        except BaseException:
+            self._uncertain = pending + self._uncertain
+            raise
+        now = loop.time()
+        self._uncertain += [(o, until) for o, until in pending if o.key not in found and now < until]
         if found:
             log.warning("%d notifications of writes with an unknown outcome were stored after all", len(found))
-            self.submit(found)
+            self.submit([found[o.key] for o, _ in pending if o.key in found])
 
     def _take_delivered(self) -> list[str]:
         done, self._delivered = self._delivered, []

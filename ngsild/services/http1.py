@@ -8,14 +8,18 @@ one piece and reads the answer with asyncio streams, about 0.3 ms per request. `
 with httpx's client and transport (TLS, certificates and proxies are their business).
 
 What it speaks: request bodies of known length; answers delimited by Content-Length, chunked, or the
-end of the connection; keep-alive unless either side says ``Connection: close`` or the answer is
-HTTP/1.0. A request on a reused connection that the server had closed meanwhile is sent again once
-on a new connection, as httpcore does (the receiver never saw it).
+end of the connection, after any 1xx interim answers; keep-alive unless either side says
+``Connection: close`` or the answer is HTTP/1.0. Idle connections are dropped after IDLE_S, or when
+the server has closed them. A request on a reused connection that ends without a byte of answer is
+sent once more on a new connection (the server most likely closed it while idle; if it did see the
+request, that is one more duplicate, which at-least-once delivery allows). Anything ambiguous in an
+answer (conflicting lengths, a malformed chunk) closes the connection rather than guess.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from typing import Final
 
@@ -24,6 +28,7 @@ import httpx
 MAX_HEAD_BYTES: Final = 64 * 1024  # status line and headers of an answer
 MAX_BODY_BYTES: Final = 1024 * 1024  # an answer's body is read (to reuse the connection), not kept beyond this
 MAX_IDLE_PER_HOST: Final = 64
+IDLE_S: Final = 30.0  # an idle connection older than this is closed rather than reused
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
@@ -33,7 +38,7 @@ class _Closed(Exception):
 
 class Http1Transport(httpx.AsyncBaseTransport):
     def __init__(self) -> None:
-        self._idle: defaultdict[tuple[str, int], list[Connection]] = defaultdict(list)
+        self._idle: defaultdict[tuple[str, int], list[tuple[Connection, float]]] = defaultdict(list)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeouts = request.extensions.get("timeout", {})
@@ -49,15 +54,25 @@ class Http1Transport(httpx.AsyncBaseTransport):
     async def _exchange(self, request: httpx.Request) -> httpx.Response:
         key = (request.url.host, request.url.port or 80)
         message = _message(request)
-        idle = self._idle[key]
-        while idle:  # a reused connection may have been closed by the server while it was idle
-            connection = idle.pop()
+        connection = self._reusable(key)
+        if connection is not None:
             try:
                 return await self._send(key, connection, message, request)
-            except (_Closed, ConnectionError):
-                _close(connection)
+            except _Closed:
+                pass  # closed by the server while idle, most likely: once more on a new connection
         reader, writer = await asyncio.open_connection(key[0], key[1], limit=MAX_HEAD_BYTES)
         return await self._send(key, (reader, writer), message, request)
+
+    def _reusable(self, key: tuple[str, int]) -> Connection | None:
+        """The most recently used idle connection that is young and still open; the others go."""
+        idle = self._idle[key]
+        while idle:
+            connection, since = idle.pop()
+            reader, writer = connection
+            if time.monotonic() - since < IDLE_S and not reader.at_eof() and not writer.is_closing():
+                return connection
+            _close(connection)
+        return None
 
     async def _send(
         self, key: tuple[str, int], connection: Connection, message: bytes, request: httpx.Request
@@ -70,23 +85,25 @@ class Http1Transport(httpx.AsyncBaseTransport):
                 head = await reader.readuntil(b"\r\n\r\n")
             except asyncio.IncompleteReadError as exc:
                 if not exc.partial:
-                    raise _Closed("the server closed the connection") from None
+                    raise _Closed("the server closed the connection without answering") from None
                 raise
             status, headers, version = _head(head)
+            while 100 <= status < 200 and status != 101:  # interim answers (100 Continue, 103 Early Hints)
+                status, headers, version = _head(await reader.readuntil(b"\r\n\r\n"))
             body, reusable = await _body(reader, status, headers, request.method)
         except BaseException:  # a timeout or a broken answer: this connection is done
             _close(connection)
             raise
         keep = reusable and version == b"HTTP/1.1" and b"close" not in headers.get(b"connection", b"").lower()
         if keep and len(self._idle[key]) < MAX_IDLE_PER_HOST:
-            self._idle[key].append(connection)
+            self._idle[key].append((connection, time.monotonic()))
         else:
             _close(connection)
-        return httpx.Response(status, headers=[(k, v) for k, v in headers.items()], content=body)
+        return httpx.Response(status, headers=list(headers.items()), content=body)
 
     async def aclose(self) -> None:
         for connections in self._idle.values():
-            for connection in connections:
+            for connection, _ in connections:
                 _close(connection)
         self._idle.clear()
 
@@ -114,42 +131,58 @@ def _head(head: bytes) -> tuple[int, dict[bytes, bytes], bytes]:
         name, colon, value = line.partition(b":")
         if not colon:
             raise ValueError(f"malformed header line {line[:80]!r}")
-        headers[name.strip().lower()] = value.strip()
+        name, value = name.strip().lower(), value.strip()
+        if name == b"content-length" and headers.get(name, value) != value:
+            raise ValueError("the answer has conflicting Content-Length headers")
+        headers[name] = value if name not in headers or name == b"content-length" else headers[name] + b", " + value
     return int(code), headers, version
 
 
 async def _body(
     reader: asyncio.StreamReader, status: int, headers: dict[bytes, bytes], method: str
 ) -> tuple[bytes, bool]:
-    """The answer's body, and whether the connection can carry another request after it."""
-    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+    """The answer's body (cut at MAX_BODY_BYTES: the status is what counts), and whether the
+    connection can carry another request after it."""
+    if method == "HEAD" or status in (204, 304):
         return b"", True
-    if b"chunked" in headers.get(b"transfer-encoding", b"").lower():
-        return await _chunked(reader), True
+    codings = headers.get(b"transfer-encoding", b"").lower()
+    if codings:
+        if codings.rsplit(b",", 1)[-1].strip() != b"chunked":
+            return await reader.read(MAX_BODY_BYTES), False  # not chunked last: delimited by the close
+        return await _chunked(reader)
     if b"content-length" in headers:
-        length = int(headers[b"content-length"])
+        raw = headers[b"content-length"]
+        if not raw.isdigit():
+            raise ValueError(f"the answer's Content-Length {raw[:20]!r} is not a number")
+        length = int(raw)
         if length > MAX_BODY_BYTES:
-            raise ValueError(f"the answer's body is {length} bytes; at most {MAX_BODY_BYTES} are read")
+            return b"", False  # not worth reading: the connection is closed instead
         return await reader.readexactly(length), True
     return await reader.read(MAX_BODY_BYTES), False  # delimited by the end of the connection
 
 
-async def _chunked(reader: asyncio.StreamReader) -> bytes:
+_HEX: Final = frozenset(b"0123456789abcdefABCDEF")
+
+
+async def _chunked(reader: asyncio.StreamReader) -> tuple[bytes, bool]:
     parts: list[bytes] = []
     total = 0
     while True:
-        size_line = await reader.readuntil(b"\r\n")
-        size = int(size_line.split(b";", 1)[0].strip(), 16)
+        size_text = (await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip()
+        if not size_text or not set(size_text) <= _HEX:
+            raise ValueError(f"malformed chunk size {size_text[:20]!r}")
+        size = int(size_text, 16)
         if size == 0:
             trailer = await reader.readuntil(b"\r\n")
             while trailer != b"\r\n":  # trailer fields, not needed
                 trailer = await reader.readuntil(b"\r\n")
-            return b"".join(parts)
+            return b"".join(parts), True
         total += size
         if total > MAX_BODY_BYTES:
-            raise ValueError(f"the answer's body exceeds {MAX_BODY_BYTES} bytes")
+            return b"".join(parts), False  # the rest is not read: the connection is closed instead
         parts.append(await reader.readexactly(size))
-        await reader.readexactly(2)
+        if await reader.readexactly(2) != b"\r\n":
+            raise ValueError("a chunk does not end with CRLF")
 
 
 def _close(connection: Connection) -> None:

@@ -224,6 +224,9 @@ class SubscriptionIndex:
             self._per_tenant[tenant] -= 1
             for bucket in self._buckets(old):
                 bucket.discard((tenant, sub_id))
+            for table in (self._by_id, self._by_type, self._by_attr):  # no empty buckets left behind
+                for key in [k for k, bucket in table.items() if k[0] == tenant and not bucket]:
+                    del table[key]
         return old
 
     def get(self, tenant: str, sub_id: str) -> Compiled | None:

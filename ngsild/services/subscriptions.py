@@ -132,7 +132,8 @@ async def _deliver(broker: Broker, first_delay_s: float = 0.5, max_delay_s: floa
         await asyncio.sleep(delay)
         try:
             await broker.delivery.ensure_loaded()
-        except StoreUnavailable:
+        except Exception as exc:  # the store, or a stored subscription that cannot be compiled
+            log.warning("subscriptions not loaded yet, retrying in %.1f s: %s", delay, exc)
             delay = min(delay * 2, max_delay_s)
     while True:  # supervised: a defect in the loop is logged and delivery goes on
         try:

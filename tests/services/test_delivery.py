@@ -24,7 +24,7 @@ from ngsild.clock import FakeClock, format_datetime
 from ngsild.egress import EgressPolicy
 from ngsild.jsonld import CORE_TERM_MAP
 from ngsild.model import Change, Doc
-from ngsild.services import delivery
+from ngsild.services import delivery, notifications
 from ngsild.services.channels import LD_CONTEXT_REL, Channels, DeliveryFailed, headers
 from ngsild.services.delivery import Notifier, RetryPolicy
 from ngsild.services.matching import Compiled, compile_subscription
@@ -256,6 +256,48 @@ async def test_notifications_of_a_write_with_unknown_outcome_are_sent_if_it_was_
         await asyncio.sleep(0.3)  # a few housekeeping rounds
         await settle(notifier)
     assert ids_in(receiver.bodies()) == ["urn:ngsi-ld:Shop:1"]
+
+
+async def test_a_change_that_fails_to_render_takes_no_place_in_any_lane(
+    notifier: Notifier, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If rendering fails for one subscription, no lane keeps a place for that change (it would block
+    the lane for good), and the next change is delivered."""
+    await subscribe(notifier, sub_id="urn:s:a")
+    await subscribe(notifier, sub_id="urn:s:b", watchedAttributes=["n"])
+    real = notifications.notified_entity
+
+    def failing(sub: Compiled, *args: Any) -> Doc:
+        if sub.id == "urn:s:b":
+            raise RuntimeError("a defect")
+        return real(sub, *args)
+
+    monkeypatch.setattr(notifications, "notified_entity", failing)
+    with pytest.raises(RuntimeError):
+        notifier.stage(created(shop(1)))
+    monkeypatch.setattr(notifications, "notified_entity", real)
+    async with running(notifier):
+        await write(notifier, shop(2))
+        await settle(notifier)
+    assert ids_in(receiver.bodies()) == ["urn:ngsi-ld:Shop:2", "urn:ngsi-ld:Shop:2"]
+
+
+async def test_a_load_whose_callers_went_away_still_counts(notifier: Notifier) -> None:
+    """The loader runs once even if every caller waiting on it was cancelled meanwhile."""
+    runs = 0
+
+    async def loader() -> None:
+        nonlocal runs
+        runs += 1
+        await asyncio.sleep(0.05)
+
+    notifier.loaded, notifier.loader = False, loader
+    waiting = asyncio.ensure_future(notifier.ensure_loaded())
+    await asyncio.sleep(0.01)
+    waiting.cancel()
+    await asyncio.sleep(0.1)
+    await notifier.ensure_loaded()
+    assert (runs, notifier.loaded) == (1, True)
 
 
 async def test_failed_attempts_are_retried_until_delivered_in_order(notifier: Notifier, receiver: Receiver) -> None:

@@ -189,3 +189,59 @@ async def test_channels_send_http_notifications_through_the_transport_directly(
     [raw] = server.requests
     assert b"ngsild-tenant: t1" in raw.lower() and b"link: <https://example.org/ctx.jsonld>" in raw.lower()
     assert raw.endswith(b'{"id":"urn:n:1"}')
+
+
+async def test_interim_answers_are_skipped(client: httpx.AsyncClient, server: Server) -> None:
+    """A 103 Early Hints (or 100 Continue) before the answer is not the answer, and leaves nothing behind."""
+    server.answer = b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n"
+    for _ in range(2):
+        assert (await client.post(f"http://127.0.0.1:{server.port}/n", content=b"{}")).status_code == 500
+    assert server.connections == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhelXX0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello",
+    ],
+    ids=["conflicting lengths", "bad chunk size", "chunk without CRLF", "signed length"],
+)
+async def test_an_ambiguous_answer_is_an_error_not_a_guess(
+    client: httpx.AsyncClient, server: Server, answer: bytes
+) -> None:
+    """Anything that could leave stray bytes on a kept connection fails the attempt and closes it."""
+    server.answer = answer
+    with pytest.raises(httpx.ConnectError):
+        await client.post(f"http://127.0.0.1:{server.port}/n", content=b"{}")
+
+
+async def test_a_huge_answer_counts_by_its_status_and_closes_the_connection(
+    client: httpx.AsyncClient, server: Server
+) -> None:
+    """A 2xx with a body past the read limit is still a 2xx; its connection is not reused."""
+    server.answer = b"HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\n\r\n" + b"x" * 5_000_000
+    for _ in range(2):
+        assert (await client.post(f"http://127.0.0.1:{server.port}/n", content=b"{}")).status_code == 200
+    assert server.connections == 2
+
+
+async def test_credentials_in_the_uri_go_through_the_client_as_basic_auth() -> None:
+    """http://user:pw@host/ is sent by the client (Basic auth), not by the lean transport."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as mock:
+        channels = Channels(mock, EgressPolicy.parse("127.0.0.0/8"), Http1Transport())
+        sub = {
+            "context": "https://example.org/ctx.jsonld",
+            "notification": {"endpoint": {"uri": "http://u:p@127.0.0.1:9/n"}},
+        }
+        await channels.send(sub, Outgoing("urn:n:1", "", "urn:s:1", {"id": "urn:n:1"}))
+    [request] = seen
+    assert request.headers["Authorization"] == "Basic dTpw"
