@@ -1,9 +1,10 @@
 """Sending one notification to its endpoint (§6.3 HTTP binding; MQTT binding): the message for each
 binding, the egress policy, and every transport failure translated into ``DeliveryFailed``.
 
-HTTP goes through the injected ``httpx.AsyncClient``. MQTT connections (aiomqtt) are kept per
-broker address, credentials and protocol version, and dropped on failure so the next attempt
-reconnects.
+HTTP goes through the injected ``httpx.AsyncClient``, except plain http:// without credentials when
+a ``direct`` transport is given (the broker gives its lean one, ``services/http1.py``). MQTT
+connections (aiomqtt) are kept per broker address, credentials and protocol version, and dropped on
+failure so the next attempt reconnects.
 """
 
 from __future__ import annotations
@@ -117,12 +118,14 @@ class Channels:
 
     async def _send_http(self, uri: str, timeout: float, head: Mapping[str, str], body: Doc) -> None:
         content = orjson.dumps(body)
+        # Credentials in a URI go through the client, which turns them into Basic auth.
+        plain = uri[:7].lower() == "http://" and "@" not in uri.split("/", 3)[2]
+        direct = self.direct if plain else None
         try:
-            # (a URI with credentials goes through the client, which turns them into Basic auth)
-            if self.direct is not None and uri[:7].lower() == "http://" and "@" not in uri.split("/", 3)[2]:
+            if direct is not None:
                 limits = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
                 request = httpx.Request("POST", uri, content=content, headers=head, extensions={"timeout": limits})
-                response = await self.direct.handle_async_request(request)
+                response = await direct.handle_async_request(request)
             else:
                 response = await self.http.post(uri, content=content, headers=head, timeout=timeout)
         except httpx.PoolTimeout:
