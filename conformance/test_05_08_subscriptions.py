@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, unquote, urljoin
@@ -1004,6 +1005,18 @@ def test_update_moves_modified_at(client: httpx.Client, tenant: str) -> None:
     after = snapshot(client, sid, h(tenant))
     assert after["createdAt"] == before["createdAt"]
     assert parse_dt(after["modifiedAt"]) > parse_dt(before["modifiedAt"])
+
+
+def test_concurrent_updates_of_different_members_both_apply(client: httpx.Client, tenant: str) -> None:
+    """Updates sent at the same time to different members both take effect (none is lost)."""
+    sid = create_sub(client, subscription(), h(tenant))
+    fragments = [{"description": f"d{i}"} if i % 2 else {"subscriptionName": f"n{i}"} for i in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda f: patch(client, sid, f, h(tenant)).status_code, fragments))
+    assert statuses == [204] * 8
+    body = get_sub(client, sid, h(tenant))
+    assert body["description"] in {f["description"] for f in fragments if "description" in f}
+    assert body["subscriptionName"] in {f["subscriptionName"] for f in fragments if "subscriptionName" in f}
 
 
 # --------------------------------------------------------------------------------------------- 5.8.5 delete, 405

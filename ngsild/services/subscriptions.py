@@ -76,12 +76,19 @@ def query_subscriptions(
 
 
 async def update_subscription(broker: Broker, tenant: str, sub_id: str, fragment: object, tm: TermMap) -> None:
-    async with broker.delivery.editing:  # two updates at once must not both start from one version
+    """Update Subscription (§5.8.2). Two updates at once must not both start from one version, so the
+    store write happens under a lock, after checking that the version this update started from is
+    still current; the @context fetch happens outside it (a slow context server delays only this)."""
+    while True:
         current = _current(broker, tenant, sub_id)
         doc = subscription.update(current.doc, fragment, tm, broker.clock.now(), broker.now())
         compiled = await _compiled(broker, tenant, doc)
-        await broker.store.put_subscription(tenant, doc, create=False)
-        broker.delivery.put(compiled)
+        async with broker.delivery.editing:
+            if broker.delivery.index.get(tenant, sub_id) is not current:
+                continue  # changed (or deleted) meanwhile: start again from what is there now
+            await broker.store.put_subscription(tenant, doc, create=False)
+            broker.delivery.put(compiled)
+            return
 
 
 async def delete_subscription(broker: Broker, tenant: str, sub_id: str) -> None:
