@@ -343,8 +343,8 @@ NOT_NOTIFYING: list[tuple[str | None, Action]] = [
     (None, act_delete_attr),
     (None, act_delete),
 ]
-# Not listed either way: entityUpdated on creation (creation counts as attributeCreated per the contract, which
-# would make it notify) and attributeDeleted on entity deletion (see test_entity_deletion_counts_as_...).
+# Not listed either way, as the digest leaves them open: entityUpdated on creation (this broker does not notify:
+# a creation is not an update) and attributeDeleted on entity deletion (see test_entity_deletion_counts_as_...).
 
 
 @pytest.mark.parametrize(("trigger", "action"), NOT_NOTIFYING, ids=case_id)
