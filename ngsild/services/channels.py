@@ -24,6 +24,7 @@ import orjson
 from ngsild import subscription
 from ngsild.egress import EgressPolicy, EgressRefused
 from ngsild.model import Doc
+from ngsild.services.http1 import Http1Transport
 from ngsild.store.port import Outgoing
 
 log = logging.getLogger("ngsild.notifications")
@@ -98,7 +99,8 @@ class Channels:
     egress: EgressPolicy
     # http:// requests go straight to this transport when given: the client's auth, redirect and
     # cookie layers cost about as much as the request itself, and a notification needs none of them.
-    direct: httpx.AsyncBaseTransport | None = None
+    direct: Http1Transport | None = None
+    _refusals: dict[str, str] = field(default_factory=dict)  # endpoint -> why the egress policy refuses it, or ""
     _mqtt: dict[_MqttTarget, Any] = field(default_factory=dict)
     _mqtt_stacks: dict[_MqttTarget, AsyncExitStack] = field(default_factory=dict)
     _mqtt_locks: dict[_MqttTarget, asyncio.Lock] = field(default_factory=dict)
@@ -106,10 +108,17 @@ class Channels:
     async def send(self, sub: Doc, outgoing: Outgoing) -> None:
         endpoint = sub["notification"]["endpoint"]
         uri = endpoint["uri"]
-        try:
-            self.egress.check(uri)
-        except EgressRefused as exc:
-            raise DeliveryFailed(str(exc), permanent=True) from None
+        refusal = self._refusals.get(uri)
+        if refusal is None:
+            try:
+                self.egress.check(uri)
+                refusal = ""
+            except EgressRefused as exc:
+                refusal = str(exc)
+            if len(self._refusals) < 10_000:  # the policy never changes: each endpoint is judged once
+                self._refusals[uri] = refusal
+        if refusal:
+            raise DeliveryFailed(refusal, permanent=True)
         head = headers(sub, outgoing.tenant, outgoing.accept)
         if uri.lower().startswith("mqtt"):
             await self._send_mqtt(endpoint, head, outgoing.body)
@@ -123,19 +132,17 @@ class Channels:
         direct = self.direct if plain else None
         try:
             if direct is not None:
-                limits = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
-                request = httpx.Request("POST", uri, content=content, headers=head, extensions={"timeout": limits})
-                response = await direct.handle_async_request(request)
+                status = await direct.post(uri, head, content, timeout)
             else:
-                response = await self.http.post(uri, content=content, headers=head, timeout=timeout)
+                status = (await self.http.post(uri, content=content, headers=head, timeout=timeout)).status_code
         except httpx.PoolTimeout:
             raise DeliveryFailed(f"no connection to {uri} was free within {timeout:g} s (too many under way)") from None
         except httpx.TimeoutException:
             raise DeliveryFailed(f"{uri} did not answer within {timeout:g} s") from None
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"{uri} could not be reached: {type(exc).__name__}: {exc}") from None
-        if not 200 <= response.status_code < 300:
-            raise DeliveryFailed(f"{uri} answered {response.status_code}")
+        if not 200 <= status < 300:
+            raise DeliveryFailed(f"{uri} answered {status}")
 
     # ---- MQTT --------------------------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Final
 
 import httpx
@@ -30,6 +32,7 @@ MAX_BODY_BYTES: Final = 1024 * 1024  # an answer's body is read (to reuse the co
 MAX_IDLE_PER_HOST: Final = 64
 IDLE_S: Final = 30.0  # an idle connection older than this is closed rather than reused
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+Answer = tuple[int, dict[bytes, bytes], bytes]  # status, headers (lower-case names), body
 
 
 class _Closed(Exception):
@@ -43,25 +46,39 @@ class Http1Transport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeouts = request.extensions.get("timeout", {})
         limit = max((t for t in timeouts.values() if t is not None), default=None)
+        key = (request.url.host, request.url.port or 80)
+        message = _message(request.method.encode(), request.url.raw_path, request.headers.raw, request.content)
+        status, headers, body = await self._timed(key, message, request.method, limit, request)
+        return httpx.Response(status, headers=list(headers.items()), content=body)
+
+    async def post(self, uri: str, headers: Mapping[str, str], body: bytes, timeout: float) -> int:
+        """POST without building httpx objects (they cost as much as the exchange): the status.
+        Failures raise httpx.ReadTimeout or httpx.ConnectError, as through a client."""
+        key, target, host = _target(uri)
+        raw = [(b"Host", host), *((name.encode(), value.encode()) for name, value in headers.items())]
+        status, _, _ = await self._timed(key, _message(b"POST", target, raw, body), "POST", timeout, None)
+        return status
+
+    async def _timed(
+        self, key: tuple[str, int], message: bytes, method: str, limit: float | None, request: httpx.Request | None
+    ) -> Answer:
         try:
             async with asyncio.timeout(limit):
-                return await self._exchange(request)
+                return await self._exchange(key, message, method)
         except TimeoutError:
-            raise httpx.ReadTimeout(f"no answer from {request.url} within {limit} s", request=request) from None
+            raise httpx.ReadTimeout(f"no answer from {key[0]}:{key[1]} within {limit} s", request=request) from None
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, _Closed) as exc:
             raise httpx.ConnectError(f"{type(exc).__name__}: {exc}", request=request) from None
 
-    async def _exchange(self, request: httpx.Request) -> httpx.Response:
-        key = (request.url.host, request.url.port or 80)
-        message = _message(request)
+    async def _exchange(self, key: tuple[str, int], message: bytes, method: str) -> Answer:
         connection = self._reusable(key)
         if connection is not None:
             try:
-                return await self._send(key, connection, message, request)
+                return await self._send(key, connection, message, method)
             except _Closed:
                 pass  # closed by the server while idle, most likely: once more on a new connection
         reader, writer = await asyncio.open_connection(key[0], key[1], limit=MAX_HEAD_BYTES)
-        return await self._send(key, (reader, writer), message, request)
+        return await self._send(key, (reader, writer), message, method)
 
     def _reusable(self, key: tuple[str, int]) -> Connection | None:
         """The most recently used idle connection that is young and still open; the others go."""
@@ -74,9 +91,7 @@ class Http1Transport(httpx.AsyncBaseTransport):
             _close(connection)
         return None
 
-    async def _send(
-        self, key: tuple[str, int], connection: Connection, message: bytes, request: httpx.Request
-    ) -> httpx.Response:
+    async def _send(self, key: tuple[str, int], connection: Connection, message: bytes, method: str) -> Answer:
         reader, writer = connection
         try:
             writer.write(message)
@@ -90,7 +105,7 @@ class Http1Transport(httpx.AsyncBaseTransport):
             status, headers, version = _head(head)
             while 100 <= status < 200 and status != 101:  # interim answers (100 Continue, 103 Early Hints)
                 status, headers, version = _head(await reader.readuntil(b"\r\n\r\n"))
-            body, reusable = await _body(reader, status, headers, request.method)
+            body, reusable = await _body(reader, status, headers, method)
         except BaseException:  # a timeout or a broken answer: this connection is done
             _close(connection)
             raise
@@ -99,7 +114,7 @@ class Http1Transport(httpx.AsyncBaseTransport):
             self._idle[key].append((connection, time.monotonic()))
         else:
             _close(connection)
-        return httpx.Response(status, headers=list(headers.items()), content=body)
+        return status, headers, body
 
     async def aclose(self) -> None:
         for connections in self._idle.values():
@@ -108,19 +123,25 @@ class Http1Transport(httpx.AsyncBaseTransport):
         self._idle.clear()
 
 
-def _message(request: httpx.Request) -> bytes:
-    """The whole request as bytes: request line, Host, the headers, Content-Length, the body."""
-    body = request.content  # notifications are built in memory: the length is known
-    target = request.url.raw_path
-    lines = [request.method.encode() + b" " + target + b" HTTP/1.1"]
-    for name, value in request.headers.raw:
+def _message(method: bytes, target: bytes, headers: Iterable[tuple[bytes, bytes]], body: bytes) -> bytes:
+    """The whole request as bytes: request line, the headers (Host among them), Content-Length, the body."""
+    lines = [method + b" " + target + b" HTTP/1.1"]
+    for name, value in headers:
         if name.lower() not in (b"content-length", b"transfer-encoding"):
             lines.append(name + b": " + value)
     lines.append(b"Content-Length: " + str(len(body)).encode())
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
-def _head(head: bytes) -> tuple[int, dict[bytes, bytes], bytes]:
+@lru_cache(maxsize=4096)
+def _target(uri: str) -> tuple[tuple[str, int], bytes, bytes]:
+    """(host, port), request target and Host header of a URI, normalised as httpx does; endpoints
+    repeat, so each is parsed once."""
+    url = httpx.URL(uri)
+    return (url.host, url.port or 80), url.raw_path, url.netloc
+
+
+def _head(head: bytes) -> Answer:
     status_line, *lines = head[:-4].split(b"\r\n")
     version, _, rest = status_line.partition(b" ")
     code = rest[:3]
