@@ -33,6 +33,7 @@ NULL: Final = "urn:ngsi-ld:null"
 CORE_CONTEXT_URL: Final = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld"
 DEFAULT_TENANT: Final = ""
 API_ROOT: Final = "/ngsi-ld/v1"
+LD_CONTEXT_REL: Final = "http://www.w3.org/ns/json-ld#context"  # the Link relation naming a JSON-LD @context
 
 
 class AttrKind(StrEnum):

@@ -6,18 +6,43 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from ngsild.errors import BadRequestData
 from ngsild.geojson import is_geometry_shaped
 from ngsild.jsonld import TermMap
-from ngsild.model import KIND_BY_NAME, VALUE_MEMBER, VALUE_MEMBERS, AttrKind, Doc, is_language_tag, is_uri
+from ngsild.model import (
+    KIND_BY_NAME,
+    LD_CONTEXT_REL,
+    VALUE_MEMBER,
+    VALUE_MEMBERS,
+    AttrKind,
+    Doc,
+    is_language_tag,
+    is_uri,
+)
 
 
 class Form(StrEnum):
     NORMALIZED = "normalized"
     CONCISE = "concise"
     SIMPLIFIED = "simplified"
+
+
+FORMS: Final = {
+    "normalized": Form.NORMALIZED,
+    "concise": Form.CONCISE,
+    "simplified": Form.SIMPLIFIED,
+    "keyValues": Form.SIMPLIFIED,
+}
+PROJECTED_MEMBERS: Final = frozenset({"id", "type", "scope"})  # entity members pick/omit name besides attributes
+
+
+def context_link(context: Any) -> str | None:
+    """The Link header naming ``context``: it can carry one URL; an inline or multi-element context has none."""
+    if isinstance(context, list) and len(context) == 1:
+        context = context[0]
+    return f'<{context}>; rel="{LD_CONTEXT_REL}"; type="application/ld+json"' if isinstance(context, str) else None
 
 
 @dataclass(frozen=True, slots=True)

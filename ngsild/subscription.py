@@ -49,7 +49,6 @@ ACCEPTS: Final = ("application/json", "application/ld+json", "application/geo+js
 SCHEMES: Final = ("http", "https", "mqtt", "mqtts")
 MQTT_QOS: Final = ("0", "1", "2")
 MQTT_VERSIONS: Final = ("mqtt3.1.1", "mqtt5.0")
-ENTITY_MEMBERS: Final = frozenset({"id", "type", "scope"})
 INTERNAL: Final = frozenset({"context", "qTerms"})
 STATISTICS: Final = ("timesSent", "timesFailed", "lastNotification", "lastSuccess", "lastFailure", "status")
 
@@ -114,7 +113,7 @@ def _names(name: str, value: Any, tm: TermMap, *, members: bool = False) -> list
     for item in value:
         if not isinstance(item, str) or not is_name(item):
             raise _bad(f"{name}: {item!r} is not a valid attribute name")
-        out.append(item if members and item in ENTITY_MEMBERS else tm.expand(item))
+        out.append(item if members and item in render.PROJECTED_MEMBERS else tm.expand(item))
     return out
 
 
@@ -484,7 +483,9 @@ def _served_notification(value: Doc, stats: Doc, tm: TermMap) -> Doc:
     out = dict(value)
     for member in ("attributes", "pick", "omit"):
         if member in out:
-            out[member] = [n if n in ENTITY_MEMBERS and member != "attributes" else tm.compact(n) for n in out[member]]
+            out[member] = [
+                n if n in render.PROJECTED_MEMBERS and member != "attributes" else tm.compact(n) for n in out[member]
+            ]
     for member in STATISTICS:
         if member in stats:
             out[member] = stats[member]

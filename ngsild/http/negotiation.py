@@ -20,7 +20,7 @@ from ngsild.errors import (
     UnsupportedMediaType,
 )
 from ngsild.jsonld import TermMap
-from ngsild.model import CORE_CONTEXT_URL, DEFAULT_TENANT
+from ngsild.model import CORE_CONTEXT_URL, DEFAULT_TENANT, LD_CONTEXT_REL
 from ngsild.services.batch import Item
 from ngsild.services.broker import Broker
 
@@ -28,7 +28,6 @@ JSON = "application/json"
 LD_JSON = "application/ld+json"
 GEO_JSON = "application/geo+json"
 MERGE_PATCH = "application/merge-patch+json"
-JSONLD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
 
 Query = Mapping[str, str]
 """The URL parameters of one request, parsed once (a repeated parameter keeps its last value)."""
@@ -70,7 +69,7 @@ def link_context(request: Request) -> str | None:
             key, _, value = param.strip().partition("=")
             if key.strip().lower() == "rel":
                 rel = value.strip().strip('"')
-        if rel == JSONLD_CONTEXT_REL:
+        if rel == LD_CONTEXT_REL:
             return target[1:-1].strip()
     return None
 

@@ -12,18 +12,10 @@ from starlette.responses import Response
 
 from ngsild import render
 from ngsild.errors import BadRequestData, InvalidRequest
-from ngsild.http.negotiation import GEO_JSON, JSON, JSONLD_CONTEXT_REL, LD_JSON, Query, RequestContext
+from ngsild.http.negotiation import GEO_JSON, JSON, LD_JSON, Query, RequestContext
 from ngsild.model import Doc
 from ngsild.query.qlang import parse_projection
 from ngsild.render import Form, LangPreference, RenderOptions
-
-_FORMS = {
-    "normalized": Form.NORMALIZED,
-    "concise": Form.CONCISE,
-    "simplified": Form.SIMPLIFIED,
-    "keyValues": Form.SIMPLIFIED,
-}
-_ENTITY_MEMBERS = frozenset({"id", "type", "scope"})
 
 
 def options_of(query: Query, flags: frozenset[str]) -> tuple[Form | None, set[str]]:
@@ -33,18 +25,18 @@ def options_of(query: Query, flags: frozenset[str]) -> tuple[Form | None, set[st
     raw_options = query.get("options")
     if raw_options is not None:
         for item in raw_options.split(","):
-            if item in _FORMS:
-                form = _FORMS[item]
+            if item in render.FORMS:
+                form = render.FORMS[item]
             elif item in flags:
                 chosen.add(item)
             else:
-                allowed = ", ".join(sorted(set(_FORMS) | flags))
+                allowed = ", ".join(sorted(set(render.FORMS) | flags))
                 raise InvalidRequest(f"options={raw_options!r}: unknown value {item!r}; allowed: {allowed}")
     raw_format = query.get("format")
     if raw_format is not None:
-        if raw_format not in _FORMS:
-            raise InvalidRequest(f"format={raw_format!r} is unknown; use one of {', '.join(_FORMS)}")
-        form = _FORMS[raw_format]
+        if raw_format not in render.FORMS:
+            raise InvalidRequest(f"format={raw_format!r} is unknown; use one of {', '.join(render.FORMS)}")
+        form = render.FORMS[raw_format]
     return form, chosen
 
 
@@ -61,7 +53,7 @@ def _names(query: Query, parameter: str, ctx: RequestContext) -> frozenset[str] 
     raw = query.get(parameter)
     if raw is None:
         return None
-    return frozenset(n if n in _ENTITY_MEMBERS else ctx.tm.expand(n) for n in parse_projection(raw, parameter))
+    return frozenset(n if n in render.PROJECTED_MEMBERS else ctx.tm.expand(n) for n in parse_projection(raw, parameter))
 
 
 def shape_of(query: Query, ctx: RequestContext, *, flags: frozenset[str] = frozenset({"sysAttrs"})) -> Shape:
@@ -70,7 +62,7 @@ def shape_of(query: Query, ctx: RequestContext, *, flags: frozenset[str] = froze
     if attrs is not None and (pick is not None or omit is not None):
         raise BadRequestData("attrs cannot be combined with pick or omit; use pick")
     if attrs is not None:
-        bad = attrs & _ENTITY_MEMBERS
+        bad = attrs & render.PROJECTED_MEMBERS
         if bad:
             raise BadRequestData(f"attrs names attributes only; {', '.join(sorted(bad))} is not one")
         pick = attrs | {"id", "type", "scope"}
@@ -104,14 +96,6 @@ def datasets_of(query: Query) -> frozenset[str | None] | None:
 # ---- responses -------------------------------------------------------------------------------------
 
 
-def _link(context: Any) -> str | None:
-    """A Link header can carry one context URL; an inline or multi-element context has none."""
-    if isinstance(context, list) and len(context) == 1:
-        context = context[0]
-    url = context if isinstance(context, str) else None
-    return None if url is None else f'<{url}>; rel="{JSONLD_CONTEXT_REL}"; type="application/ld+json"'
-
-
 def json_response(
     ctx: RequestContext, body: Any, *, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
@@ -123,7 +107,7 @@ def json_response(
         elif isinstance(body, dict):
             body = {**body, "@context": ctx.context}
     elif ctx.media_type == JSON:
-        link = _link(ctx.context)
+        link = render.context_link(ctx.context)
         if link is not None:
             headers["Link"] = link
     return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=ctx.media_type)
@@ -155,7 +139,7 @@ def _geo_response(request: Request, ctx: RequestContext, body: dict[str, Any]) -
     """GeoJSON carries its @context in the body, or in a Link header with ``Prefer: body=json`` (§6.3.6)."""
     headers = {}
     if "body=json" in request.headers.get("prefer", ""):
-        link = _link(ctx.context)
+        link = render.context_link(ctx.context)
         if link is not None:
             headers["Link"] = link
     else:

@@ -49,15 +49,11 @@ class Broker:
         """Perform the store write of ``change`` together with the notifications it causes (the
         store keeps both or neither), then publish it."""
         notifier = self.notifier
-        if notifier is None:
-            result = await perform([])
-            await self.publish(change)
-            return result
-        if not notifier.loaded:
+        if notifier is not None and not notifier.loaded:
             # Matching needs every subscription: a write before they are loaded could lose notifications.
             await notifier.ensure_loaded()
-        outbox = notifier.stage(change)
-        if not outbox:
+        outbox = notifier.stage(change) if notifier is not None else []
+        if notifier is None or not outbox:
             result = await perform(outbox)
             await self.publish(change)
             return result

@@ -21,14 +21,13 @@ from urllib.parse import unquote, urlsplit
 import httpx
 import orjson
 
-from ngsild import subscription
+from ngsild import render, subscription
 from ngsild.egress import EgressPolicy, EgressRefused
 from ngsild.model import Doc
 from ngsild.services.http1 import Http1Transport
 from ngsild.store.port import Outgoing
 
 log = logging.getLogger("ngsild.notifications")
-LD_CONTEXT_REL: Final = "http://www.w3.org/ns/json-ld#context"
 DEFAULT_TIMEOUT_S: Final = 10.0
 
 
@@ -45,12 +44,10 @@ def headers(sub: Doc, tenant: str, accept: str) -> dict[str, str]:
     rendered for), the @context Link (for plain JSON), the tenant, and the receiverInfo (§6.3.7)."""
     endpoint = sub["notification"]["endpoint"]
     out = {"Content-Type": accept}
-    context = subscription.notification_context(sub)
-    if isinstance(context, list) and len(context) == 1:
-        context = context[0]
     linked = accept == "application/json" or (accept == "application/geo+json" and body_json(sub))
-    if linked and isinstance(context, str):
-        out["Link"] = f'<{context}>; rel="{LD_CONTEXT_REL}"; type="application/ld+json"'
+    link = render.context_link(subscription.notification_context(sub)) if linked else None
+    if link is not None:
+        out["Link"] = link
     if tenant:
         out["NGSILD-Tenant"] = tenant
     for pair in endpoint.get("receiverInfo", ()):

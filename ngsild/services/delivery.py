@@ -20,7 +20,7 @@ import asyncio
 import logging
 import random
 from collections import deque
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -362,17 +362,25 @@ class Notifier:
 
     # ---- running -------------------------------------------------------------------------------------
 
+    async def _outbox(self) -> AsyncIterator[list[Outgoing]]:
+        """The whole outbox, oldest first, a page at a time."""
+        offset = 0
+        while True:
+            page = await self.store.outgoing(RECOVER_BATCH, offset)
+            if page:
+                yield page
+            if len(page) < RECOVER_BATCH:
+                return
+            offset += len(page)
+
     async def recover(self) -> int:
         """Queue what the outbox still holds (after a restart), oldest first; returns how many.
         Rows of subscriptions deleted meanwhile are dropped."""
         known: list[Outgoing] = []
         gone: list[Outgoing] = []
-        while True:
-            page = await self.store.outgoing(RECOVER_BATCH, len(known) + len(gone))
+        async for page in self._outbox():
             for o in page:
                 (known if self.index.get(o.tenant, o.subscription_id) is not None else gone).append(o)
-            if len(page) < RECOVER_BATCH:
-                break
         await self.store.remove_outgoing([o.key for o in gone])
         self.submit(known)
         if known:
@@ -382,8 +390,7 @@ class Notifier:
     async def flush(self) -> None:
         """Write back what was delivered and the statistics that changed."""
         if self._delivered:
-            done, self._delivered = self._delivered, []
-            await self.store.remove_outgoing(done)
+            await self.store.remove_outgoing(self._take_delivered())
         if self._dirty:
             dirty, self._dirty = self._dirty, set()
             # Concurrent writes: the SQLite writer commits them as one group, MongoDB in parallel.
@@ -440,13 +447,10 @@ class Notifier:
         try:
             wanted = {o.key for o, _ in pending}
             found: dict[str, Outgoing] = {}
-            offset = 0
-            while wanted:
-                page = await self.store.outgoing(RECOVER_BATCH, offset)
+            async for page in self._outbox():
                 found.update((o.key, o) for o in page if o.key in wanted)
                 wanted -= {o.key for o in page}
-                offset += len(page)
-                if len(page) < RECOVER_BATCH:
+                if not wanted:
                     break
         except BaseException:
             self._uncertain = pending + self._uncertain

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import orjson
 
-from ngsild import subscription
+from ngsild import render, subscription
 from ngsild.jsonld import TermMap
 from ngsild.model import Change, Doc
 from ngsild.query.ast import EntityQuery, EntitySelector, TypeSelector
@@ -21,6 +21,7 @@ from ngsild.query.match import matches
 from ngsild.query.params import entity_query, query_body_params
 from ngsild.query.qlang import parse_type_selector
 from ngsild.query.regex import compile_regex
+from ngsild.render import RenderOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ class Compiled:
     index_types: frozenset[str] | None  # the types any matching entity has one of; None: any type
     index_ids: frozenset[str] | None  # the ids any matching entity has one of; None: any id
     render_key: bytes  # subscriptions with equal keys (and term maps) tell a change the same way
+    render: RenderOptions  # format, projection, sysAttrs, lang and datasetId of its notifications
     tm: TermMap | None = None  # notifications are compacted with it (None until resolved)
 
     @property
@@ -158,7 +160,27 @@ def compile_subscription(tenant: str, doc: Doc, core: TermMap) -> Compiled:
         [shape, doc.get("lang"), doc.get("datasetId"), sorted(watched or ()), "entityDeleted" in triggers],
         option=orjson.OPT_SORT_KEYS,
     )
-    return Compiled(tenant, doc["id"], doc, query, watched, frozenset(triggers), index_types, index_ids, render_key)
+    return Compiled(
+        tenant, doc["id"], doc, query, watched, frozenset(triggers), index_types, index_ids, render_key,
+        _render_options(doc),
+    )  # fmt: skip
+
+
+def _render_options(doc: Doc) -> RenderOptions:
+    params = doc["notification"]
+    pick: frozenset[str] | None = None
+    if "attributes" in params:
+        pick = frozenset(params["attributes"]) | render.PROJECTED_MEMBERS
+    elif "pick" in params:
+        pick = frozenset(params["pick"])
+    return RenderOptions(
+        form=render.FORMS[params.get("format", "normalized")],
+        sys_attrs=params.get("sysAttrs", False),
+        pick=pick,
+        omit=frozenset(params.get("omit", ())),
+        lang=render.parse_lang(doc["lang"]) if "lang" in doc else None,
+        dataset_ids=render.parse_datasets(doc["datasetId"]) if "datasetId" in doc else None,
+    )
 
 
 def _selector(stored: Doc) -> EntitySelector:

@@ -17,12 +17,6 @@ from ngsild.services import channels
 from ngsild.services.matching import Compiled, Diff
 from ngsild.store.port import Outgoing
 
-_FORMS: Final = {
-    "normalized": Form.NORMALIZED,
-    "concise": Form.CONCISE,
-    "keyValues": Form.SIMPLIFIED,
-    "simplified": Form.SIMPLIFIED,
-}
 _PREVIOUS: Final = {
     AttrKind.PROPERTY: "previousValue",
     AttrKind.GEO_PROPERTY: "previousValue",
@@ -38,20 +32,8 @@ GEO_JSON: Final = "application/geo+json"
 
 
 def render_options(sub: Compiled) -> RenderOptions:
-    params = sub.doc["notification"]
-    pick: frozenset[str] | None = None
-    if "attributes" in params:
-        pick = frozenset(params["attributes"]) | {"id", "type", "scope"}
-    elif "pick" in params:
-        pick = frozenset(params["pick"])
-    return RenderOptions(
-        form=_FORMS[params.get("format", "normalized")],
-        sys_attrs=params.get("sysAttrs", False),
-        pick=pick,
-        omit=frozenset(params.get("omit", ())),
-        lang=render.parse_lang(sub.doc["lang"]) if "lang" in sub.doc else None,
-        dataset_ids=render.parse_datasets(sub.doc["datasetId"]) if "datasetId" in sub.doc else None,
-    )
+    """How this subscription's notifications render entities (worked out once, when it is compiled)."""
+    return sub.render
 
 
 def _null_instance(inst: Doc, form: Form) -> Any:

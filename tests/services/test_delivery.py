@@ -23,9 +23,9 @@ from ngsild import subscription, updates, validate
 from ngsild.clock import FakeClock, format_datetime
 from ngsild.egress import EgressPolicy
 from ngsild.jsonld import CORE_TERM_MAP
-from ngsild.model import Change, Doc
+from ngsild.model import LD_CONTEXT_REL, Change, Doc
 from ngsild.services import delivery, notifications
-from ngsild.services.channels import LD_CONTEXT_REL, Channels, DeliveryFailed, headers
+from ngsild.services.channels import Channels, DeliveryFailed, headers
 from ngsild.services.delivery import Notifier, RetryPolicy
 from ngsild.services.matching import Compiled, compile_subscription
 from ngsild.store.port import Outgoing
