@@ -24,6 +24,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, TypeVar
 
 import orjson
@@ -33,7 +34,7 @@ from ngsild.model import DEFAULT_TENANT, Doc
 from ngsild.query.ast import EntityQuery, Ordering
 from ngsild.query.match import matches
 from ngsild.query.order import sort
-from ngsild.store import sqlite_index
+from ngsild.store import sqlite_index, sqlite_outbox
 from ngsild.store.port import AttributeUse, Outgoing, Page, Paging, Stored, StoredContext, StoredSubscription
 from ngsild.store.sqlite_sql import Translation, translate
 
@@ -55,21 +56,6 @@ CREATE TABLE IF NOT EXISTS contexts (
     kind       TEXT NOT NULL,
     context    TEXT NOT NULL,
     created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS subscriptions (
-    tenant TEXT NOT NULL,
-    id     TEXT NOT NULL,
-    doc    TEXT NOT NULL,
-    stats  TEXT NOT NULL DEFAULT '{}',
-    PRIMARY KEY (tenant, id)
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    seq          INTEGER PRIMARY KEY,
-    key          TEXT NOT NULL UNIQUE,
-    tenant       TEXT NOT NULL,
-    subscription TEXT NOT NULL,
-    body         TEXT NOT NULL,
-    accept       TEXT NOT NULL
 );
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 """
@@ -120,15 +106,6 @@ def _source(conn: sqlite3.Connection, plan: Translation) -> int | None:
         if size < fewest:
             best, fewest = index, size
     return best
-
-
-def _enqueue(conn: sqlite3.Connection, outbox: Sequence[Outgoing]) -> None:
-    """Notifications join the transaction of the write that caused them: both or neither."""
-    if outbox:
-        conn.executemany(
-            "INSERT INTO outbox (key, tenant, subscription, body, accept) VALUES (?, ?, ?, ?, ?)",
-            [(o.key, o.tenant, o.subscription_id, _dumps(o.body), o.accept) for o in outbox],
-        )
 
 
 def _translate(exc: sqlite3.Error) -> NgsiLdError:
@@ -198,6 +175,7 @@ class SqliteStore:
             conn = self._connect()
             conn.executescript(_SCHEMA)
             sqlite_index.migrate(conn)
+            sqlite_outbox.migrate(conn)
         except sqlite3.Error as exc:
             loop.call_soon_threadsafe(ready.set_exception, _translate(exc))
             return
@@ -286,7 +264,7 @@ class SqliteStore:
                 raise AlreadyExists(f"the entity {entity_id} already exists", instance=entity_id) from None
             assert cursor.lastrowid is not None
             sqlite_index.index(conn, tenant, cursor.lastrowid, doc)
-            _enqueue(conn, outbox)
+            sqlite_outbox.enqueue(conn, outbox)
 
         await self._write(op)
         self._tenants.add(tenant)
@@ -313,7 +291,7 @@ class SqliteStore:
             if row is not None:
                 sqlite_index.unindex(conn, row[0])
                 sqlite_index.index(conn, tenant, row[0], doc)
-                _enqueue(conn, outbox)
+                sqlite_outbox.enqueue(conn, outbox)
                 return revision + 1
             _explain_miss(conn, tenant, entity_id)
             raise AssertionError("unreachable")  # pragma: no cover
@@ -335,7 +313,7 @@ class SqliteStore:
                 ).fetchone()
             if row is not None:
                 sqlite_index.unindex(conn, row[0])
-                _enqueue(conn, outbox)
+                sqlite_outbox.enqueue(conn, outbox)
                 return True
             if revision is None:
                 return False
@@ -474,63 +452,29 @@ class SqliteStore:
             lambda c: c.execute("DELETE FROM contexts WHERE local_id = ?", (local_id,)).rowcount > 0
         )
 
-    # ---- subscriptions and the outbox -----------------------------------------------------------
+    # ---- subscriptions and the outbox (their SQL: sqlite_outbox.py) -----------------------------
 
     async def add_outgoing(self, outbox: Sequence[Outgoing]) -> None:
-        await self._write(lambda c: _enqueue(c, outbox))
+        await self._write(partial(sqlite_outbox.enqueue, outbox=outbox))
 
     async def outgoing(self, limit: int, offset: int = 0) -> list[Outgoing]:
-        rows = await self._read(
-            lambda c: c.execute(
-                "SELECT key, tenant, subscription, body, accept FROM outbox ORDER BY seq LIMIT ? OFFSET ?",
-                (limit, offset),
-            ).fetchall()
-        )
-        return [Outgoing(key, tenant, sub, orjson.loads(body), accept) for key, tenant, sub, body, accept in rows]
+        return await self._read(partial(sqlite_outbox.outgoing, limit=limit, offset=offset))
 
     async def remove_outgoing(self, keys: Sequence[str]) -> None:
         if keys:
-            await self._write(lambda c: c.executemany("DELETE FROM outbox WHERE key = ?", [(k,) for k in keys]))
+            await self._write(partial(sqlite_outbox.remove, keys=keys))
 
     async def put_subscription(self, tenant: str, doc: Doc, *, create: bool) -> None:
-        text, sub_id = _dumps(doc), doc["id"]
-
-        def op(conn: sqlite3.Connection) -> None:
-            if create:
-                try:
-                    conn.execute("INSERT INTO subscriptions (tenant, id, doc) VALUES (?, ?, ?)", (tenant, sub_id, text))
-                except sqlite3.IntegrityError:
-                    raise AlreadyExists(f"the subscription {sub_id} already exists", instance=sub_id) from None
-                return
-            cursor = conn.execute(
-                "UPDATE subscriptions SET doc = ? WHERE tenant = ? AND id = ?", (text, tenant, sub_id)
-            )
-            if cursor.rowcount == 0:
-                raise ResourceNotFound(f"the subscription {sub_id} was not found", instance=sub_id)
-
-        await self._write(op)
+        await self._write(partial(sqlite_outbox.put_subscription, tenant=tenant, doc=doc, create=create))
 
     async def subscriptions(self) -> list[StoredSubscription]:
-        rows = await self._read(
-            lambda c: c.execute("SELECT tenant, doc, stats FROM subscriptions ORDER BY rowid").fetchall()
-        )
-        return [StoredSubscription(tenant, orjson.loads(doc), orjson.loads(stats)) for tenant, doc, stats in rows]
+        return await self._read(sqlite_outbox.subscriptions)
 
     async def delete_subscription(self, tenant: str, subscription_id: str) -> bool:
-        return await self._write(
-            lambda c: (
-                c.execute("DELETE FROM subscriptions WHERE tenant = ? AND id = ?", (tenant, subscription_id)).rowcount
-                > 0
-            )
-        )
+        return await self._write(partial(sqlite_outbox.delete_subscription, tenant=tenant, sub_id=subscription_id))
 
     async def put_subscription_stats(self, tenant: str, subscription_id: str, stats: Doc) -> None:
-        text = _dumps(stats)
-        await self._write(
-            lambda c: c.execute(
-                "UPDATE subscriptions SET stats = ? WHERE tenant = ? AND id = ?", (text, tenant, subscription_id)
-            )
-        )
+        await self._write(partial(sqlite_outbox.put_stats, tenant=tenant, sub_id=subscription_id, stats=stats))
 
 
 def _explain_miss(conn: sqlite3.Connection, tenant: str, entity_id: str) -> None:
